@@ -1,0 +1,67 @@
+import os
+
+import pandas as pd
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from knockseq.config import parse_contrasts, read_sample_sheet
+from knockseq.errors import InputError
+
+
+# With --configfile the user's file is the whole configuration. Loading config/config.yaml as
+# well would deep-merge the bundled example's contrasts and paths into the user's run.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
+
+
+validate(config, "../schemas/config.schema.yaml")
+
+try:
+    SAMPLES = read_sample_sheet(config["samples"], counts_table=config["counts"] is not None)
+    validate(SAMPLES, "../schemas/samples.schema.yaml")
+    CONTRASTS = {c.name: c for c in parse_contrasts(config, SAMPLES, config["samples"])}
+except InputError as error:
+    raise WorkflowError(f"knockseq: {error}") from None
+
+
+wildcard_constraints:
+    contrast="|".join(CONTRASTS),
+
+
+def quant_inputs(wildcards):
+    """Every quantifier output the count table is built from (files or folders)."""
+    if config["counts"] is not None:
+        return [config["counts"]]
+    return list(SAMPLES["quant"])
+
+
+def reference_inputs(wildcards):
+    """Annotation and tx2gene files, when configured."""
+    return {key: config[key] for key in ("annotation", "tx2gene") if config[key] is not None}
+
+
+def local_gmt_inputs(wildcards):
+    """Local GMT files among the configured gene set sources."""
+    return [source["gmt"] for source in config["gene_sets"] if "gmt" in source]
+
+
+def contrast_spec(wildcards):
+    """The contrast of this job as a plain dict."""
+    return CONTRASTS[wildcards.contrast].as_dict()
+
+
+def all_outputs():
+    """Final outputs of every configured contrast."""
+    steps = ["de/{contrast}.tsv", "knockdown/{contrast}.json", "gsea/{contrast}.tsv", "ora/{contrast}.tsv", "verdict/{contrast}.json"]
+    return ["results/counts/counts.tsv"] + expand(["results/" + s for s in steps], contrast=list(CONTRASTS))
+
+
+def print_verdicts():
+    """The one-line verdict of each contrast, printed when the run succeeds."""
+    from knockseq.verdict import summary_line_from_file
+
+    for name in CONTRASTS:
+        path = f"results/verdict/{name}.json"
+        if os.path.exists(path):
+            print(summary_line_from_file(path))

@@ -1,0 +1,20 @@
+rule counts:
+    input:
+        unpack(reference_inputs),
+        sheet=config["samples"],
+        quant=quant_inputs,
+    output:
+        counts=report("results/counts/counts.tsv", caption="../report/counts.rst", category="Counts"),
+        qc=report("results/counts/qc.tsv", caption="../report/qc.rst", category="Counts"),
+    params:
+        format=config["format"],
+        strandedness=config["strandedness"],
+        counts_from_abundance=config["counts_from_abundance"],
+        counts_table=config["counts"],
+    log:
+        "logs/counts.log",
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    script:
+        "../scripts/counts.py"

@@ -1,0 +1,37 @@
+rule de:
+    input:
+        counts="results/counts/counts.tsv",
+        sheet=config["samples"],
+    output:
+        table=report("results/de/{contrast}.tsv", caption="../report/de.rst", category="Differential expression"),
+        normalized="results/de/{contrast}.normalized_counts.tsv",
+        size_factors="results/de/{contrast}.size_factors.tsv",
+        metadata="results/de/{contrast}.json",
+    params:
+        contrast=contrast_spec,
+        design=config["design"],
+        de=config["de"],
+    log:
+        "logs/de/{contrast}.log",
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    script:
+        "../scripts/de.py"
+
+
+rule knockdown:
+    input:
+        table="results/de/{contrast}.tsv",
+        normalized="results/de/{contrast}.normalized_counts.tsv",
+        sheet=config["samples"],
+    output:
+        report("results/knockdown/{contrast}.json", caption="../report/knockdown.rst", category="Knockdown"),
+    params:
+        contrast=contrast_spec,
+        knockdown=config["knockdown"],
+    log:
+        "logs/knockdown/{contrast}.log",
+    script:
+        "../scripts/knockdown.py"

@@ -1,0 +1,64 @@
+rule gene_sets:
+    input:
+        local_gmt_inputs,
+    output:
+        gmt="results/gene_sets/gene_sets.gmt",
+        provenance="results/gene_sets/provenance.json",
+    params:
+        sources=config["gene_sets"],
+        cache=config["gene_sets_cache"],
+    log:
+        "logs/gene_sets.log",
+    script:
+        "../scripts/gene_sets.py"
+
+
+rule gsea:
+    input:
+        table="results/de/{contrast}.tsv",
+        gmt="results/gene_sets/gene_sets.gmt",
+        provenance="results/gene_sets/provenance.json",
+    output:
+        report("results/gsea/{contrast}.tsv", caption="../report/gsea.rst", category="Enrichment"),
+    params:
+        gsea=config["gsea"],
+    log:
+        "logs/gsea/{contrast}.log",
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    script:
+        "../scripts/gsea.py"
+
+
+rule ora:
+    input:
+        table="results/de/{contrast}.tsv",
+        gmt="results/gene_sets/gene_sets.gmt",
+        provenance="results/gene_sets/provenance.json",
+    output:
+        report("results/ora/{contrast}.tsv", caption="../report/ora.rst", category="Enrichment"),
+    params:
+        ora=config["ora"],
+    log:
+        "logs/ora/{contrast}.log",
+    script:
+        "../scripts/ora.py"
+
+
+rule verdict:
+    input:
+        gsea="results/gsea/{contrast}.tsv",
+        knockdown="results/knockdown/{contrast}.json",
+        table="results/de/{contrast}.tsv",
+        metadata="results/de/{contrast}.json",
+        provenance="results/gene_sets/provenance.json",
+    output:
+        report("results/verdict/{contrast}.json", caption="../report/verdict.rst", category="Verdict"),
+    params:
+        verdict=config["verdict"],
+    log:
+        "logs/verdict/{contrast}.log",
+    script:
+        "../scripts/verdict.py"
