@@ -40,7 +40,10 @@ def shared_path(relative: str) -> Path:
     Files listed in :data:`SHA256` are checked once per session and a mismatch fails the test.
     """
     if not SHARED.is_dir():
-        pytest.skip(f"shared test data not found at {SHARED} (set KNOCKSEQ_SHARED)")
+        message = f"shared test data not found at {SHARED} (set KNOCKSEQ_SHARED)"
+        if os.environ.get("KNOCKSEQ_REQUIRE_SHARED") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
     path = SHARED / relative
     if relative in SHA256 and relative not in _checked:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -1,8 +1,15 @@
 import os
+import sys
 
-import pandas as pd
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
+
+# The package lives in src/; putting it on the path here (and in PYTHONPATH, which every job
+# inherits, in a conda env or on a cluster node alike) means the workflow runs from a checkout
+# without installing the package into each environment.
+SRC = os.path.join(workflow.basedir, "src")
+sys.path.insert(0, SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
 
 from knockseq.config import parse_contrasts, read_sample_sheet
 from knockseq.errors import InputError
