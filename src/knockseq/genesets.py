@@ -1,0 +1,389 @@
+"""Gene-set collections: local GMT files, MSigDB releases pinned by sha256, the bundled ER core set.
+
+Every collection is recorded with its name, version, source (URL or path) and sha256, so any
+result can be traced to the exact gene sets it used. MSigDB files are downloaded once into a
+cache folder (atomically, then checked against the pinned hash, or against the hash seen on
+first download when none is pinned); a collection that cannot be had is by default reported as
+``unavailable`` and the run goes on with the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import logging
+import os
+import re
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from knockseq import __version__
+from knockseq.errors import InputError
+from knockseq.io import write_json, write_text
+
+log = logging.getLogger(__name__)
+
+#: Where the Broad serves MSigDB release files:
+#: ``{base}/{release}/{collection}.v{release}.symbols.gmt``.
+MSIGDB_BASE_URL = "https://data.broadinstitute.org/gsea-msigdb/msigdb/release"
+
+#: Name of the one set in the bundled ``er_core.gmt``.
+ER_CORE_SET = "KNOCKSEQ_ER_CORE"
+
+#: Version of the curated ER core list; bump it whenever ``er_core.gmt`` changes.
+ER_CORE_VERSION = "1"
+
+_BUILTINS = {"er_core": ("er_core.gmt", ER_CORE_VERSION)}
+_SOURCE_KEYS = {
+    "builtin": {"builtin"},
+    "gmt": {"gmt"},
+    "msigdb": {"msigdb", "version", "sha256", "require"},
+}
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+# An MSigDB-style file name carries its collection and release (h.all.v7.0.symbols.gmt); a
+# local copy of such a file then keeps that version in the provenance.
+_MSIGDB_NAME_RE = re.compile(r"^(?P<name>.+)\.v(?P<version>\d[^/]*?)\.(?:symbols|entrez)\.gmt$")
+
+
+@dataclass
+class GeneSetCollection:
+    """Gene sets from one or more sources, with where each came from.
+
+    Attributes
+    ----------
+    sets : dict of str to list of str
+        Set name -> gene symbols (source order, duplicates removed). Names are unique across
+        all sources.
+    collection_of : dict of str to str
+        Set name -> name of the collection (provenance entry) it came from.
+    provenance : list of dict
+        One entry per configured source, in config order: ``name``, ``version``, ``source``
+        (URL or path), ``sha256`` (of the file used; null when unavailable), ``n_sets``,
+        ``status`` (``loaded``, ``downloaded``, ``cached`` or ``unavailable``), ``kind``
+        (``builtin``, ``gmt``, ``msigdb``) and, when unavailable, ``message``.
+    """
+
+    sets: dict[str, list[str]] = field(default_factory=dict)
+    collection_of: dict[str, str] = field(default_factory=dict)
+    provenance: list[dict[str, Any]] = field(default_factory=list)
+
+    def by_collection(self) -> dict[str, dict[str, list[str]]]:
+        """Sets grouped by collection name, in provenance order (unavailable ones omitted)."""
+        grouped: dict[str, dict[str, list[str]]] = {}
+        for entry in self.provenance:
+            if entry["status"] != "unavailable":
+                grouped[entry["name"]] = {}
+        for name, genes in self.sets.items():
+            grouped[self.collection_of[name]][name] = genes
+        return grouped
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_gmt(path: str | os.PathLike) -> dict[str, list[str]]:
+    """Read a GMT file strictly.
+
+    Unlike ``gseapy.parser.read_gmt``, which silently skips short lines and needs a ``.gmt``
+    suffix, every malformed line is an error naming its line number, because a dropped set would
+    silently change every downstream result.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        Tab-separated file: set name, description, then one gene per field. Blank lines and
+        empty trailing fields are ignored.
+
+    Returns
+    -------
+    dict of str to list of str
+        Set name -> genes, in file order, duplicates within a set removed.
+
+    Raises
+    ------
+    InputError
+        On a missing or unreadable file, a line without genes, a repeated set name, or a file
+        without any set.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("gene set file not found.", path=path, fix="check the path in gene_sets.") from None
+    except UnicodeDecodeError:
+        raise InputError("not a text file (GMT expected).", path=path, fix="give a tab-separated GMT file.") from None
+    sets: dict[str, list[str]] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        fields = [f.strip() for f in line.split("\t")]
+        genes = [g for g in fields[2:] if g]
+        if not fields[0] or not genes:
+            raise InputError(
+                "a GMT line needs a set name, a description and at least one gene, separated by tabs.",
+                path=path,
+                row=number,
+                fix="fix or remove this line (GMT: NAME<TAB>DESCRIPTION<TAB>GENE1<TAB>GENE2 ...).",
+            )
+        if fields[0] in sets:
+            raise InputError(
+                f"gene set '{fields[0]}' appears twice.", path=path, row=number, fix="keep one line per set name."
+            )
+        sets[fields[0]] = list(dict.fromkeys(genes))
+    if not sets:
+        raise InputError("the GMT file holds no gene set.", path=path, fix="give a non-empty GMT file.")
+    return sets
+
+
+def builtin_path(name: str) -> Path:
+    """Path of a gene-set file shipped with knockseq (``er_core``)."""
+    if name not in _BUILTINS:
+        raise InputError(
+            f"unknown builtin gene set '{name}'.", column="gene_sets", fix=f"use one of: {', '.join(sorted(_BUILTINS))}."
+        )
+    return Path(str(resources.files("knockseq") / "data" / _BUILTINS[name][0]))
+
+
+def er_core_genes() -> list[str]:
+    """The genes of the bundled ER core set, in file order."""
+    return read_gmt(builtin_path("er_core"))[ER_CORE_SET]
+
+
+def msigdb_file_name(collection: str, version: str) -> str:
+    """File name of an MSigDB human/mouse symbol GMT, e.g. ``h.all.v2024.1.Hs.symbols.gmt``.
+
+    ``collection`` is case-insensitive; a top-level code without a dot (``H``, ``C2``) means the
+    whole collection (``h.all``, ``c2.all``), a dotted one (``c2.cp.reactome``) that sub-collection.
+    """
+    code = collection.lower()
+    if "." not in code:
+        code += ".all"
+    return f"{code}.v{version}.symbols.gmt"
+
+
+def msigdb_url(collection: str, version: str, base_url: str = MSIGDB_BASE_URL) -> str:
+    """URL of an MSigDB release file under ``base_url``."""
+    return f"{base_url.rstrip('/')}/{version}/{msigdb_file_name(collection, version)}"
+
+
+def load_gene_sets(
+    sources: list[dict[str, Any]],
+    *,
+    cache_dir: str | os.PathLike,
+    base_dir: str | os.PathLike = ".",
+    base_url: str = MSIGDB_BASE_URL,
+    timeout: float = 60.0,
+) -> GeneSetCollection:
+    """Load every configured gene-set source into one collection, with provenance.
+
+    Parameters
+    ----------
+    sources : list of dict
+        Config ``gene_sets:`` entries, each one of ``{builtin: er_core}``, ``{gmt: PATH}`` or
+        ``{msigdb: COLLECTION, version: RELEASE, sha256: HEX (optional), require: BOOL (optional)}``.
+    cache_dir : str or PathLike
+        Folder for downloaded MSigDB files (relative paths are taken from ``base_dir``).
+    base_dir : str or PathLike
+        Folder that relative ``gmt:`` paths and ``cache_dir`` are relative to.
+    base_url : str
+        MSigDB release root; tests point it at a local server.
+    timeout : float
+        Seconds to wait for the MSigDB server before giving up.
+
+    Returns
+    -------
+    GeneSetCollection
+
+    Raises
+    ------
+    InputError
+        On a malformed entry, an unreadable GMT, a hash mismatch, a required MSigDB collection
+        that cannot be downloaded, or one set name given by two sources.
+    """
+    if not sources:
+        raise InputError("no gene sets configured.", column="gene_sets", fix="add at least {builtin: er_core}.")
+    base = Path(base_dir)
+    cache = Path(cache_dir) if Path(cache_dir).is_absolute() else base / cache_dir
+    result = GeneSetCollection()
+    for index, entry in enumerate(sources, start=1):
+        kind = _source_kind(entry, index)
+        if kind == "builtin":
+            path = builtin_path(entry["builtin"])
+            sets = read_gmt(path)
+            record = {"name": entry["builtin"], "version": _BUILTINS[entry["builtin"]][1],
+                      "source": f"knockseq {__version__}: data/{path.name}", "sha256": sha256_file(path),
+                      "status": "loaded"}
+        elif kind == "gmt":
+            path = Path(entry["gmt"]) if Path(entry["gmt"]).is_absolute() else base / entry["gmt"]
+            sets = read_gmt(path)
+            match = _MSIGDB_NAME_RE.match(path.name)
+            record = {"name": match["name"] if match else path.name.removesuffix(".gmt"),
+                      "version": match["version"] if match else None,
+                      "source": str(entry["gmt"]), "sha256": sha256_file(path), "status": "loaded"}
+        else:
+            sets, record = _load_msigdb(entry, cache, base_url, timeout)
+        record["kind"] = kind
+        record["n_sets"] = len(sets)
+        _add_sets(result, sets, record)
+        result.provenance.append(record)
+    return result
+
+
+def write_gene_sets(collection: GeneSetCollection, gmt_path: str | os.PathLike, provenance_path: str | os.PathLike) -> None:
+    """Write the combined GMT (description field = collection name) and the provenance JSON."""
+    lines = [
+        "\t".join([name, collection.collection_of[name], *genes]) for name, genes in collection.sets.items()
+    ]
+    write_text("".join(line + "\n" for line in lines), gmt_path)
+    write_json(collection.provenance, provenance_path)
+
+
+def _source_kind(entry: Any, index: int) -> str:
+    """Which kind of source a config entry is; an InputError names the entry if it is malformed."""
+    where = f"gene_sets[{index}]"
+    kinds = [k for k in _SOURCE_KEYS if isinstance(entry, dict) and k in entry]
+    if len(kinds) != 1:
+        raise InputError(
+            f"{where} must have exactly one of builtin, gmt, msigdb; got {entry!r}.",
+            column="gene_sets",
+            fix="write it as {builtin: er_core}, {gmt: PATH} or {msigdb: H, version: 2024.1.Hs}.",
+        )
+    kind = kinds[0]
+    unknown = set(entry) - _SOURCE_KEYS[kind]
+    if unknown:
+        raise InputError(
+            f"{where} has unknown keys {sorted(unknown)} for a {kind} source.",
+            column="gene_sets",
+            fix=f"allowed keys: {', '.join(sorted(_SOURCE_KEYS[kind]))}.",
+        )
+    if kind == "msigdb":
+        if not entry.get("version"):
+            raise InputError(f"{where}: an msigdb source needs a version.", column="gene_sets",
+                             fix="add version: RELEASE, e.g. 2024.1.Hs.")
+        pinned = entry.get("sha256")
+        if pinned is not None and not _SHA256_RE.match(str(pinned)):
+            raise InputError(f"{where}: sha256 must be 64 lowercase hex digits, got {pinned!r}.",
+                             column="gene_sets", fix="copy the hash from `sha256sum FILE`.")
+    return kind
+
+
+def _load_msigdb(
+    entry: dict[str, Any], cache: Path, base_url: str, timeout: float
+) -> tuple[dict[str, list[str]], dict[str, Any]]:
+    """Sets and provenance of one MSigDB collection: from the cache, else downloaded into it."""
+    version = str(entry["version"])
+    url = msigdb_url(entry["msigdb"], version, base_url)
+    path = cache / msigdb_file_name(entry["msigdb"], version)
+    record: dict[str, Any] = {"name": path.name.removesuffix(f".v{version}.symbols.gmt"), "version": version,
+                              "source": url, "sha256": None}
+    pinned = entry.get("sha256")
+    if path.exists():
+        observed = sha256_file(path)
+        _check_cached_hash(path, observed, pinned)
+        record.update(sha256=observed, status="cached")
+        return read_gmt(path), record
+    try:
+        observed, sets = _download(url, path, pinned, timeout)
+    except _Unavailable as problem:
+        message = (
+            f"MSigDB collection '{entry['msigdb']}' {version} could not be downloaded from {url} ({problem}). "
+            f"Offline, download that URL on another machine and place the file at {path.resolve()}."
+        )
+        if entry.get("require", False):
+            raise InputError(message, column="gene_sets", fix="place the file there, or set require: false.") from None
+        log.warning("%s The run goes on without it.", message)
+        record.update(status="unavailable", message=message)
+        return {}, record
+    record.update(sha256=observed, status="downloaded")
+    return sets, record
+
+
+def _check_cached_hash(path: Path, observed: str, pinned: str | None) -> None:
+    """Refuse a cached file that differs from the pinned hash or from the hash first recorded."""
+    hash_file = path.with_name(path.name + ".sha256")
+    if pinned is not None:
+        if observed != pinned:
+            raise InputError(
+                f"cached file has sha256 {observed} but gene_sets pins {pinned}.",
+                path=path,
+                fix="delete the cached file to download it again, or correct the pinned sha256.",
+            )
+        return
+    if hash_file.exists():
+        recorded = hash_file.read_text().strip()
+        if observed != recorded:
+            raise InputError(
+                f"cached file has sha256 {observed} but {recorded} was recorded when it was first used "
+                f"(in {hash_file}); the file changed.",
+                path=path,
+                fix="delete the file and its .sha256 to download it again, or pin the sha256 you trust in gene_sets.",
+            )
+    else:
+        # A file placed by hand: its first use fixes the hash every later run must match.
+        write_text(observed + "\n", hash_file)
+
+
+class _Unavailable(Exception):
+    """The server could not be reached or did not serve the file."""
+
+
+def _download(url: str, path: Path, pinned: str | None, timeout: float) -> tuple[str, dict[str, list[str]]]:
+    """Download ``url`` to ``path`` atomically; check hash and GMT syntax before keeping it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        digest = hashlib.sha256()
+        try:
+            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+                for block in iter(lambda: response.read(1 << 16), b""):
+                    digest.update(block)
+                    out.write(block)
+        except urllib.error.HTTPError as error:
+            raise _Unavailable(f"HTTP {error.code} {error.reason}") from None
+        except urllib.error.URLError as error:
+            raise _Unavailable(str(error.reason)) from None
+        except (OSError, http.client.HTTPException) as error:
+            raise _Unavailable(f"{type(error).__name__}: {error}") from None
+        observed = digest.hexdigest()
+        if pinned is not None and observed != pinned:
+            raise InputError(
+                f"downloaded {url} has sha256 {observed}, expected {pinned}; the file was not kept.",
+                column="gene_sets",
+                fix="check the version and the pinned sha256 (the Broad may have replaced the file).",
+            )
+        try:
+            sets = read_gmt(tmp)
+        except InputError as error:
+            raise InputError(f"downloaded {url} is not a valid GMT file ({error.message}); it was not kept.",
+                             column="gene_sets", fix="check the collection name and version.") from None
+        os.replace(tmp, path)
+        write_text(observed + "\n", path.with_name(path.name + ".sha256"))
+        return observed, sets
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _add_sets(result: GeneSetCollection, sets: dict[str, list[str]], record: dict[str, Any]) -> None:
+    """Merge one source's sets; a set name already taken by another source is an error."""
+    for name, genes in sets.items():
+        if name in result.sets:
+            raise InputError(
+                f"gene set '{name}' is in both '{result.collection_of[name]}' and '{record['name']}'.",
+                column="gene_sets",
+                fix="list each collection only once (set names must be unique across gene_sets).",
+            )
+        result.sets[name] = genes
+        result.collection_of[name] = record["name"]

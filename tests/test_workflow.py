@@ -1,0 +1,135 @@
+"""The workflow end to end on the bundled example, in a scratch copy of the project's config.
+
+One full run is shared by the tests of this module; the others ask Snakemake for a dry-run plan.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import PROJECT
+
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(PROJECT / "Snakefile")]
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [*SNAKEMAKE, "--directory", str(workdir), *args], capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"}
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    return result
+
+
+def planned(workdir: Path, *args: str) -> dict[str, int]:
+    """Rule name -> number of jobs Snakemake plans (dry run)."""
+    out = snakemake(workdir, "-n", "--quiet", "rules", *args).stdout
+    counts: dict[str, int] = {}
+    in_table = False
+    for line in out.splitlines():
+        parts = line.split()
+        if parts[:2] == ["job", "count"]:
+            in_table = True
+            continue
+        if in_table and len(parts) == 2 and parts[1].isdigit():
+            if parts[0] == "total":
+                break
+            counts[parts[0]] = int(parts[1])
+    return counts
+
+
+def copy_example(dest: Path) -> Path:
+    shutil.copytree(PROJECT / "config", dest / "config")
+    shutil.copytree(PROJECT / "example", dest / "example")
+    return dest
+
+
+@pytest.fixture(scope="module")
+def example_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    workdir = copy_example(tmp_path_factory.mktemp("example"))
+    return workdir, snakemake(workdir, "--cores", "2")
+
+
+def test_example_writes_every_output(example_run):
+    workdir, _ = example_run
+    counts = pd.read_csv(workdir / "results/counts/counts.tsv", sep="\t")
+    assert list(counts.columns[:2]) == ["gene_id", "gene_name"]
+    assert counts.shape == (506, 8)
+    # htseq-count trailer rows are QC, not genes.
+    assert not counts["gene_id"].str.startswith("__").any()
+    control_1 = pd.read_csv(PROJECT / "example/htseq/control_1.htseq.txt", sep="\t", header=None, index_col=0)[1]
+    assert counts.set_index("gene_id")["control_1"].sum() == control_1[~control_1.index.str.startswith("__")].sum()
+    for path in ("de/knockdown_vs_control.tsv", "gsea/knockdown_vs_control.tsv", "ora/knockdown_vs_control.tsv"):
+        assert (workdir / "results" / path).stat().st_size > 0
+
+
+def test_example_knockdown_and_verdict(example_run):
+    workdir, run = example_run
+    knockdown = json.loads((workdir / "results/knockdown/knockdown_vs_control.json").read_text())
+    assert knockdown["status"] == "effective"
+    lfc = {t["gene_name"]: t["log2FoldChange"] for t in knockdown["targets"]}
+    # Programmed log2FC -2 for both targets; n = 3 per group with dispersion ~0.05.
+    assert lfc["PPP3CA"] == pytest.approx(-2, abs=0.4)
+    assert lfc["PPP3CB"] == pytest.approx(-2, abs=0.4)
+    verdict = json.loads((workdir / "results/verdict/knockdown_vs_control.json").read_text())
+    assert verdict["verdict"] == "suppressed"
+    # The one-line summary is printed at the end of the run.
+    assert "knockdown_vs_control" in run.stdout + run.stderr
+    assert "SUPPRESSED" in (run.stdout + run.stderr).upper()
+
+
+def test_rerun_has_nothing_to_do(example_run):
+    workdir, _ = example_run
+    assert planned(workdir) == {}
+
+
+def test_config_change_replans_only_downstream_steps(example_run):
+    workdir, _ = example_run
+    config = workdir / "config/config.yaml"
+    edited = workdir / "config/edited.yaml"
+    edited.write_text(config.read_text().replace("permutations: 1000", "permutations: 500"))
+    # gsea's params changed: gsea and the verdict built on it rerun, nothing upstream.
+    plan = planned(workdir, "--configfile", str(edited))
+    assert plan.get("gsea") == 1 and plan.get("verdict") == 1
+    assert "de" not in plan and "counts" not in plan
+
+
+def test_sheet_edit_replans_what_depends_on_it(example_run):
+    workdir, _ = example_run
+    sheet = workdir / "config/samples.tsv"
+    sheet.write_text(sheet.read_text().replace("replicate", "rep"))
+    assert planned(workdir) == {"all": 1, "counts": 1, "de": 1, "knockdown": 1, "gsea": 1, "ora": 1, "verdict": 1}
+
+
+def test_configfile_replaces_the_bundled_config(tmp_path):
+    workdir = copy_example(tmp_path)
+    my = workdir / "my.yaml"
+    my.write_text(
+        "samples: config/samples.tsv\n"
+        "contrasts:\n"
+        "  kd_only:\n"
+        "    test: knockdown\n"
+        "    reference: control\n"
+    )
+    out = snakemake(workdir, "-n", "--configfile", str(my)).stdout
+    assert "results/verdict/kd_only.json" in out
+    # The bundled contrast would survive Snakemake's deep merge if config/config.yaml were read.
+    assert "knockdown_vs_control" not in out
+
+
+def test_bad_sheet_stops_before_any_rule(tmp_path):
+    workdir = copy_example(tmp_path)
+    sheet = workdir / "config/samples.tsv"
+    lines = sheet.read_text().splitlines()
+    sheet.write_text("\n".join(lines + [lines[1]]) + "\n")
+    result = snakemake(workdir, "-n", check=False)
+    assert result.returncode != 0
+    assert "config/samples.tsv, row 8, column 'sample': duplicate sample name 'control_1' (first on row 2)." in result.stderr + result.stdout
