@@ -380,8 +380,10 @@ def _add_sets(result: GeneSetCollection, sets: dict[str, list[str]], record: dic
     """Merge one source's sets; a set name already taken by another source is an error."""
     for name, genes in sets.items():
         if name in result.sets:
+            earlier = next(e for e in result.provenance if e["name"] == result.collection_of[name])
             raise InputError(
-                f"gene set '{name}' is in both '{result.collection_of[name]}' and '{record['name']}'.",
+                f"gene set '{name}' is in both '{earlier['name']}' ({earlier['source']}) and "
+                f"'{record['name']}' ({record['source']}).",
                 column="gene_sets",
                 fix="list each collection only once (set names must be unique across gene_sets).",
             )

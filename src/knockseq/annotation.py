@@ -1,0 +1,192 @@
+"""Gene annotation: gene_id -> gene_name, and transcript_id -> gene_id maps (tx2gene).
+
+Both come from a GTF (gzipped or not) or from a small table (tab or comma separated, header
+optional). Ensembl version suffixes are stripped exactly as the count readers strip them, so
+``ENSG00000123.12`` in a GTF names ``ENSG00000123`` in the counts.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from knockseq.errors import InputError
+from knockseq.readers._common import ENSEMBL_VERSION, check_unique, head, iter_lines, read_table, strip_versions
+
+#: First-field names that mark a header line in a gene_id -> gene_name table.
+GENE_HEADERS = {"gene_id", "gene", "geneid", "gene_ids", "ensembl_gene_id", "id"}
+#: First-field names that mark a header line in a tx2gene table.
+TX_HEADERS = {
+    "transcript_id", "transcript", "transcriptid", "tx", "tx_id", "txname", "target_id", "ensembl_transcript_id"
+}
+#: Gene names that mean "no name".
+MISSING = {"", "NA", "-"}
+
+_ATTRIBUTE = {key: re.compile(rf'(?:^|;)\s*{key} "([^"]*)"') for key in ("gene_id", "gene_name", "transcript_id")}
+
+
+def is_gtf(path: str | Path) -> bool:
+    """Whether the file's first non-comment line is a GTF record (9 fields, ``gene_id "..."``)."""
+    line = next((line for line in head(Path(path), 50) if not line.startswith("#")), "")
+    parts = line.split("\t")
+    return len(parts) == 9 and _ATTRIBUTE["gene_id"].search(parts[8]) is not None
+
+
+def _read_gtf(path: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Gene names and transcript -> gene from ``gene``, ``transcript`` and ``exon`` records.
+
+    Returns
+    -------
+    names : dict
+        gene_id -> gene_name ("" if the record has none); gene records win over the gene_name
+        repeated on transcript and exon records, which are used when a GTF has no gene lines.
+    tx2gene : dict
+        transcript_id -> gene_id.
+    """
+    names: dict[str, str] = {}
+    from_genes: set[str] = set()  # genes named by their own gene record
+    tx2gene: dict[str, str] = {}
+    for number, line in enumerate(iter_lines(path), start=1):
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 9:
+            raise InputError(f"has {len(parts)} tab-separated fields; a GTF line has 9.", path=path, row=number)
+        feature = parts[2]
+        if feature not in ("gene", "transcript", "exon"):
+            continue
+        gene = _ATTRIBUTE["gene_id"].search(parts[8])
+        if gene is None:
+            raise InputError(f"{feature} record without a gene_id attribute.", path=path, row=number)
+        gene_id = gene.group(1)
+        if feature != "gene":
+            transcript = _ATTRIBUTE["transcript_id"].search(parts[8])
+            if transcript is None or transcript.group(1) in tx2gene:
+                continue  # exons of a transcript already seen add nothing
+            tx2gene[transcript.group(1)] = gene_id
+        found = _ATTRIBUTE["gene_name"].search(parts[8])
+        name = found.group(1) if found else ""
+        if feature == "gene":
+            names[gene_id] = name
+            from_genes.add(gene_id)
+        elif gene_id not in from_genes and not names.get(gene_id):
+            names[gene_id] = name
+    return names, tx2gene
+
+
+def _read_pairs(path: Path, header_names: set[str], wanted: tuple[str, ...], what: str) -> tuple[pd.DataFrame, int]:
+    """A 2+ column id table (tab or comma) with an optional header.
+
+    A header is recognised by its first field (one of ``header_names``) or by naming
+    ``wanted[0]`` anywhere; when it names the ``wanted`` columns, those are used whatever their
+    position (so a ``transcript_id gene_id gene_name`` table serves as an annotation too).
+
+    Returns
+    -------
+    table : pd.DataFrame
+        Shape (n_rows, n_columns >= 2), text, columns renamed 0, 1, 2 ... in ``wanted`` order.
+    first_row : int
+        Line number of the first data row (2 with a header, else 1).
+    """
+    first = head(path, 1)[0]
+    sep = "\t" if "\t" in first else ","
+    names = [name.strip().strip('"').lower() for name in first.split(sep)]
+    has_header = names[0] in header_names or wanted[0] in names
+    table = read_table(path, header=has_header, sep=sep)
+    if table.shape[1] < 2:
+        raise InputError(
+            f"has {table.shape[1]} column; a {what} table needs at least 2.",
+            path=path,
+            row=1,
+            fix="separate the columns with tabs or commas.",
+        )
+    table.columns = names if has_header else range(table.shape[1])
+    if has_header and all(name in names for name in wanted[:2]):
+        table = table[[name for name in wanted if name in names]]
+    table.columns = range(table.shape[1])
+    return table, 2 if has_header else 1
+
+
+def _name_series(ids: pd.Series, names: pd.Series, path: Path, first_row: int) -> pd.Series:
+    """gene_id -> gene_name with versions stripped, missing names as NaN, one row per gene."""
+    frame = pd.DataFrame({"gene_id": ids.astype(str).str.strip(), "gene_name": names.astype(str).str.strip()})
+    frame = frame.drop_duplicates()
+    check_unique(pd.Index(frame["gene_id"]), path, first_row, "gene ids with different names")
+    index = strip_versions(pd.Index(frame["gene_id"], name="gene_id"), path)
+    values = frame["gene_name"].where(~frame["gene_name"].isin(MISSING)).to_numpy()
+    return pd.Series(values, index=index, name="gene_name", dtype=object)
+
+
+def load_annotation(path: str | Path) -> pd.Series:
+    """gene_id -> gene_name from a GTF or a table.
+
+    Parameters
+    ----------
+    path : str or Path
+        A GTF (``gene_name`` attribute; gene lines, or transcript/exon lines when there are no
+        gene lines), or a table: its ``gene_id`` and ``gene_name`` columns if the header names
+        them, else its first two columns (more columns are ignored; header optional).
+
+    Returns
+    -------
+    pd.Series
+        Shape (n_genes,), index ``gene_id`` (versions stripped), values ``gene_name``; NaN where
+        the name is empty, ``NA`` or ``-``.
+
+    Raises
+    ------
+    InputError
+        Missing/empty/truncated file, a gene id listed with two different names, or ids that
+        collide once versions are stripped.
+    """
+    path = Path(path)
+    if is_gtf(path):
+        names, _ = _read_gtf(path)
+        return _name_series(pd.Series(list(names)), pd.Series(list(names.values())), path, 1)
+    table, first_row = _read_pairs(path, GENE_HEADERS, ("gene_id", "gene_name"), "gene_id -> gene_name")
+    return _name_series(table[0], table[1], path, first_row)
+
+
+def load_tx2gene(path: str | Path) -> pd.DataFrame:
+    """transcript_id -> gene_id (and gene_name when known) from a GTF or a table.
+
+    Parameters
+    ----------
+    path : str or Path
+        A GTF (transcript/exon records), or a table transcript_id, gene_id[, gene_name] with an
+        optional header (recognised by its first field, e.g. ``transcript_id``, ``TXNAME``).
+
+    Returns
+    -------
+    pd.DataFrame
+        Shape (n_transcripts, 2): index ``transcript_id``, columns ``gene_id`` and ``gene_name``
+        (NaN when unknown); versions stripped from both ids.
+
+    Raises
+    ------
+    InputError
+        A transcript mapped to two genes, version collisions, unreadable file.
+    """
+    path = Path(path)
+    if is_gtf(path):
+        names, mapping = _read_gtf(path)
+        if not mapping:
+            raise InputError("has no transcript or exon records with a transcript_id.", path=path)
+        table = pd.DataFrame({0: list(mapping), 1: list(mapping.values())})
+        table[2] = table[1].map(names)
+        first_row = 1
+    else:
+        table, first_row = _read_pairs(path, TX_HEADERS, ("transcript_id", "gene_id", "gene_name"), "tx2gene")
+    if table.shape[1] < 3:
+        table[2] = ""
+    table = table[[0, 1, 2]].astype(str).drop_duplicates(subset=[0, 1])
+    check_unique(pd.Index(table[0]), path, first_row, "transcript ids mapped to different genes")
+    index = strip_versions(pd.Index(table[0], name="transcript_id"), path, "transcript ids")
+    genes = table[1].str.strip().str.replace(ENSEMBL_VERSION, r"\1\2", regex=True)
+    names = table[2].str.strip()
+    return pd.DataFrame(
+        {"gene_id": genes.to_numpy(), "gene_name": names.where(~names.isin(MISSING)).to_numpy()}, index=index
+    )
+

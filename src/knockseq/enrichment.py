@@ -1,0 +1,318 @@
+"""Gene-set enrichment of a DE table: preranked GSEA (gseapy) and over-representation (hypergeometric).
+
+Both start from the same gene-level view of the DE table: genes without a symbol are dropped and
+a symbol carried by several gene ids keeps the id with the largest |Wald stat|, exactly as the R
+fgsea reference was ranked (``shared/reference/README.md``), so that GSEA and ORA see one value
+per symbol. Each gene-set collection is tested on its own, as GSEA does for MSigDB collections:
+a set's FDR then does not depend on which other collections the config lists.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from knockseq.errors import InputError
+from knockseq.genesets import GeneSetCollection
+
+log = logging.getLogger(__name__)
+
+#: Column of the DE table, or recipe, behind each ``gsea.ranking`` choice.
+RANKINGS = ("stat", "signed_log10_pvalue", "shrunk_lfc")
+
+GSEA_COLUMNS = [
+    "gene_set", "collection", "NES", "ES", "pvalue", "fdr", "set_size", "matched_size", "coverage", "leading_edge",
+]
+ORA_COLUMNS = [
+    "direction", "gene_set", "collection", "overlap", "set_size", "n_significant", "background",
+    "pvalue", "fdr", "genes",
+]
+
+
+def gene_level(de_table: pd.DataFrame, value: pd.Series | None = None) -> pd.DataFrame:
+    """One row per symbol: the DE row whose ``value`` (default Wald ``stat``) has the largest magnitude.
+
+    Rows without a ``gene_name`` or without a value are dropped first. Ties in |value| keep the
+    smaller gene_id, which is what R's ``merge`` (sorts by gene_id) followed by a stable
+    ``order(-abs(stat))`` and ``!duplicated(symbol)`` does in the fgsea reference script.
+
+    Parameters
+    ----------
+    de_table : DataFrame
+        DE results with at least ``gene_id`` and ``gene_name`` (and ``stat`` if ``value`` is None).
+    value : Series, optional
+        Per-row value to rank and collapse by, aligned to ``de_table``'s index.
+
+    Returns
+    -------
+    DataFrame
+        The kept rows, with the value in column ``rank_value``, indexed by symbol, ordered by
+        decreasing |value|.
+    """
+    table = de_table.assign(rank_value=de_table["stat"] if value is None else value)
+    names = table["gene_name"].astype("string").str.strip()
+    table = table[names.notna() & (names != "") & table["rank_value"].notna()].assign(gene_name=names)
+    table = table.sort_values("gene_id", kind="mergesort")
+    order = np.argsort(-table["rank_value"].abs().to_numpy(), kind="mergesort")
+    table = table.iloc[order].drop_duplicates("gene_name", keep="first")
+    return table.set_index("gene_name")
+
+
+def ranking_values(de_table: pd.DataFrame, ranking: str = "stat") -> pd.Series:
+    """The per-gene ranking metric chosen by ``gsea.ranking``, aligned to ``de_table``.
+
+    ``stat``: the Wald statistic. ``signed_log10_pvalue``: sign(log2FoldChange) * -log10(pvalue),
+    with p-values of 0 set to the smallest positive double so they rank first, not as infinity.
+    ``shrunk_lfc``: the apeGLM-shrunk log2 fold change.
+    """
+    if ranking == "stat":
+        return de_table["stat"]
+    if ranking == "signed_log10_pvalue":
+        pvalue = de_table["pvalue"].clip(lower=np.finfo(float).tiny)
+        return np.sign(de_table["log2FoldChange"]) * -np.log10(pvalue)
+    if ranking == "shrunk_lfc":
+        if "log2FoldChange_shrunk" not in de_table or de_table["log2FoldChange_shrunk"].isna().all():
+            raise InputError(
+                "gsea ranking 'shrunk_lfc' needs shrunk log2 fold changes, and the DE table has none.",
+                column="gsea.ranking",
+                fix="set de: {shrink: true}, or use ranking: stat.",
+            )
+        return de_table["log2FoldChange_shrunk"]
+    raise InputError(
+        f"unknown GSEA ranking '{ranking}'.", column="gsea.ranking", fix=f"use one of: {', '.join(RANKINGS)}."
+    )
+
+
+def gsea_ranking(de_table: pd.DataFrame, ranking: str = "stat") -> pd.Series:
+    """Ranked list for preranked GSEA: symbol -> metric, duplicates collapsed, sorted decreasing.
+
+    Duplicate symbols are collapsed by the largest |Wald stat| whatever the ranking metric, so
+    every ranking uses the same gene for a symbol; ties in the metric keep gene_id order (a
+    stable sort), so the order is reproducible.
+    """
+    genes = gene_level(de_table.assign(_metric=ranking_values(de_table, ranking)))
+    genes = genes[genes["_metric"].notna()]
+    ranks = genes["_metric"].astype(float).rename(ranking)
+    return ranks.iloc[np.argsort(-ranks.to_numpy(), kind="mergesort")]
+
+
+def run_gsea(
+    de_table: pd.DataFrame,
+    gene_sets: GeneSetCollection | Mapping[str, list[str]],
+    *,
+    ranking: str = "stat",
+    permutations: int = 1000,
+    min_size: int = 15,
+    max_size: int = 500,
+    seed: int = 42,
+    threads: int = 1,
+    method: str = "permutation",
+) -> pd.DataFrame:
+    """Preranked GSEA of a DE table against every gene-set collection.
+
+    Parameters
+    ----------
+    de_table : DataFrame
+        ``results/de/{contrast}.tsv`` as a frame (``gene_id``, ``gene_name``, ``stat``, ...).
+    gene_sets : GeneSetCollection or mapping of str to list of str
+        The sets; a plain mapping is treated as one collection named ``gene_sets``.
+    ranking : {"stat", "signed_log10_pvalue", "shrunk_lfc"}
+        Ranking metric, see :func:`ranking_values`.
+    permutations : int
+        Gene-set permutations of gseapy's null distribution (p-values resolve down to about
+        1 / permutations; 0 is reported when no permutation was as extreme).
+    min_size, max_size : int
+        A set is tested when this many of its genes (inclusive) are in the ranking.
+    seed : int
+        Seed of gseapy's permutations: equal inputs and seed give equal results.
+    threads : int
+        Threads gseapy may use.
+    method : {"permutation", "multilevel"}
+        gseapy's significance procedure: ``permutation`` is classic GSEA (gene-set permutations,
+        FDR q-value as in the Broad's GSEA); ``multilevel`` is gseapy's port of
+        fgseaMultilevel (p-values below 1 / permutations, Benjamini-Hochberg FDR), which is
+        what R's fgsea reports.
+
+    Returns
+    -------
+    DataFrame
+        :data:`GSEA_COLUMNS`, one row per set of every available collection. ``set_size`` is the
+        set's size in its source, ``matched_size`` how many of its genes are ranked,
+        ``coverage`` their share; sets outside the size limits have NA statistics. ``fdr`` is
+        gseapy's FDR q-value within the collection; ``leading_edge`` the comma-joined leading-edge
+        symbols. Sorted by pvalue (NA last), gene_set, collection.
+    """
+    return run_prerank(
+        gsea_ranking(de_table, ranking), gene_sets, permutations=permutations, min_size=min_size,
+        max_size=max_size, seed=seed, threads=threads, method=method,
+    )
+
+
+def run_prerank(
+    ranks: pd.Series,
+    gene_sets: GeneSetCollection | Mapping[str, list[str]],
+    *,
+    permutations: int = 1000,
+    min_size: int = 15,
+    max_size: int = 500,
+    seed: int = 42,
+    threads: int = 1,
+    method: str = "permutation",
+) -> pd.DataFrame:
+    """Preranked GSEA of a ready ranking (symbol -> value); see :func:`run_gsea` for the rest.
+
+    ``ranks`` must have unique symbols and no missing values; it is ordered by decreasing value
+    here with a stable sort and handed to gseapy unsorted (``ascending=None``), because gseapy's
+    own sort is not stable and would shuffle tied genes.
+    """
+    if ranks.index.has_duplicates or ranks.isna().any():
+        raise ValueError("ranks must have unique symbols and no missing values")
+    ranks = ranks.astype(float).iloc[np.argsort(-ranks.to_numpy(dtype=float), kind="mergesort")]
+    present = set(ranks.index)
+    rows = []
+    for collection, sets in _collections(gene_sets).items():
+        matched = {name: [g for g in genes if g in present] for name, genes in sets.items()}
+        testable = {n: g for n, g in matched.items() if min_size <= len(g) <= max_size and len(g) < len(ranks)}
+        results = _gseapy_prerank(ranks, testable, permutations, min_size, max_size, seed, threads, method)
+        for name, genes in sets.items():
+            res = results.get(name, {})
+            rows.append({
+                "gene_set": name,
+                "collection": collection,
+                "NES": res.get("NES", np.nan),
+                "ES": res.get("ES", np.nan),
+                "pvalue": res.get("NOM p-val", np.nan),
+                "fdr": res.get("FDR q-val", np.nan),
+                "set_size": len(genes),
+                "matched_size": len(matched[name]),
+                "coverage": len(matched[name]) / len(genes),
+                "leading_edge": res.get("Lead_genes", "").replace(";", ",") if res else pd.NA,
+            })
+    table = pd.DataFrame(rows, columns=GSEA_COLUMNS)
+    return table.sort_values(["pvalue", "gene_set", "collection"], na_position="last", kind="mergesort").reset_index(
+        drop=True
+    )
+
+
+def run_ora(
+    de_table: pd.DataFrame,
+    gene_sets: GeneSetCollection | Mapping[str, list[str]],
+    *,
+    alpha: float = 0.05,
+    min_abs_lfc: float = 0.0,
+    min_size: int = 15,
+    max_size: int = 500,
+) -> pd.DataFrame:
+    """Over-representation of significantly down- and up-regulated genes (one-sided hypergeometric).
+
+    The background is every gene with a symbol and a padj (genes DESeq2 tested and did not
+    filter out: only they could have been called significant), one per symbol as in
+    :func:`gene_level`. A gene is ``up`` when padj < ``alpha`` and log2FoldChange >
+    ``min_abs_lfc``, ``down`` when padj < ``alpha`` and log2FoldChange < -``min_abs_lfc``.
+
+    Parameters
+    ----------
+    de_table : DataFrame
+        DE results with ``gene_id``, ``gene_name``, ``stat``, ``padj``, ``log2FoldChange``.
+    gene_sets : GeneSetCollection or mapping of str to list of str
+        The sets (a mapping is one collection named ``gene_sets``).
+    alpha : float
+        padj cut-off for a significant gene.
+    min_abs_lfc : float
+        Minimum |log2FoldChange| of a significant gene.
+    min_size, max_size : int
+        A set is tested when this many of its genes (inclusive) are in the background.
+
+    Returns
+    -------
+    DataFrame
+        :data:`ORA_COLUMNS`: per direction and set, ``overlap`` (significant genes in the set),
+        ``set_size`` (set genes in the background), ``n_significant`` and ``background`` (the
+        other two margins of the test), ``pvalue`` P(X >= overlap), ``fdr`` (Benjamini-Hochberg
+        within direction and collection) and ``genes`` (the overlap, comma-joined, strongest
+        first). Sets outside the size limits have NA statistics. Sorted by direction, pvalue,
+        gene_set, collection.
+    """
+    background = gene_level(de_table[de_table["padj"].notna()])
+    significant = background["padj"] < alpha
+    selected = {
+        "down": background.index[significant & (background["log2FoldChange"] < -min_abs_lfc)],
+        "up": background.index[significant & (background["log2FoldChange"] > min_abs_lfc)],
+    }
+    position = {gene: i for i, gene in enumerate(background.index)}
+    rows = []
+    for direction, chosen in selected.items():
+        chosen_set = set(chosen)
+        for collection, sets in _collections(gene_sets).items():
+            block = []
+            for name, genes in sets.items():
+                in_background = sorted((g for g in set(genes) if g in position), key=position.__getitem__)
+                hits = [g for g in in_background if g in chosen_set]
+                tested = min_size <= len(in_background) <= max_size
+                block.append({
+                    "direction": direction,
+                    "gene_set": name,
+                    "collection": collection,
+                    "overlap": len(hits),
+                    "set_size": len(in_background),
+                    "n_significant": len(chosen_set),
+                    "background": len(position),
+                    "pvalue": stats.hypergeom.sf(len(hits) - 1, len(position), len(in_background), len(chosen_set))
+                    if tested else np.nan,
+                    "genes": ",".join(hits),
+                })
+            pvalues = np.array([r["pvalue"] for r in block], dtype=float)
+            fdr = np.full(len(block), np.nan)
+            ok = ~np.isnan(pvalues)
+            if ok.any():
+                fdr[ok] = stats.false_discovery_control(pvalues[ok], method="bh")
+            for row, q in zip(block, fdr):
+                row["fdr"] = q
+            rows.extend(block)
+    table = pd.DataFrame(rows, columns=ORA_COLUMNS)
+    return table.sort_values(
+        ["direction", "pvalue", "gene_set", "collection"], na_position="last", kind="mergesort"
+    ).reset_index(drop=True)
+
+
+def _collections(gene_sets: GeneSetCollection | Mapping[str, list[str]]) -> dict[str, dict[str, list[str]]]:
+    """Collection name -> its sets."""
+    if isinstance(gene_sets, GeneSetCollection):
+        return gene_sets.by_collection()
+    return {"gene_sets": dict(gene_sets)}
+
+
+def _gseapy_prerank(
+    ranks: pd.Series,
+    sets: dict[str, list[str]],
+    permutations: int,
+    min_size: int,
+    max_size: int,
+    seed: int,
+    threads: int,
+    method: str,
+) -> dict[str, dict]:
+    """gseapy's preranked GSEA, writing nothing to disk: set name -> its result row."""
+    if not sets:
+        return {}
+    import gseapy
+
+    result = gseapy.prerank(
+        rnk=ranks.rename("metric"),
+        gene_sets=sets,
+        outdir=None,
+        min_size=min_size,
+        max_size=max_size,
+        permutation_num=permutations,
+        ascending=None,
+        threads=threads,
+        seed=seed,
+        no_plot=True,
+        verbose=False,
+        method=method,
+    )
+    return result.res2d.set_index("Term").to_dict(orient="index")

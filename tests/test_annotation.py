@@ -1,0 +1,73 @@
+"""Annotation: gene names and tx2gene from GTFs and tables, real files and edge cases."""
+
+from __future__ import annotations
+
+import gzip
+
+import pandas as pd
+import pytest
+
+from knockseq.annotation import load_annotation, load_tx2gene
+from knockseq.errors import InputError
+
+
+def test_gtf_names_and_tx2gene(quantifiers, tmp_path):
+    gtf = quantifiers / "reference" / "genes.gtf.gz"
+    names = load_annotation(gtf)
+    assert names.shape == (351,) and names.notna().all()
+    assert names[["ENSGSIM00000038", "ENSGSIM00000326"]].tolist() == ["KRAS", "ACSL4"]
+    assert set(names) >= {"PPP3CA", "PPP3CB", "GREB1", "PGR", "ESR1"}
+
+    from_gtf = load_tx2gene(gtf).sort_index()
+    from_table = load_tx2gene(quantifiers / "reference" / "tx2gene.tsv").sort_index()
+    assert from_gtf.shape == (469, 2) and from_gtf["gene_id"].nunique() == 351
+    pd.testing.assert_frame_equal(from_gtf, from_table)
+    # tx2gene.tsv names its gene_id/gene_name columns, so it serves as an annotation as well.
+    assert load_annotation(quantifiers / "reference" / "tx2gene.tsv").sort_index().equals(names.sort_index())
+
+    # A GTF without gene lines (names from transcript/exon lines), versioned, plain text.
+    lines = gzip.decompress(gtf.read_bytes()).decode().splitlines()
+    kept = [line.replace('gene_id "ENSGSIM00000038"', 'gene_id "ENSGSIM00000038.4"') for line in lines if "\tgene\t" not in line]
+    (tmp_path / "no_genes.gtf").write_text("\n".join(kept) + "\n")
+    assert load_annotation(tmp_path / "no_genes.gtf").sort_index().equals(names.sort_index())
+
+
+def test_human_table_covers_airway(shared):
+    names = load_annotation(shared("data/annotation/human_ensembl_gene_names.tsv.gz"))
+    assert names.shape == (90979,) and int(names.isna().sum()) == 2259
+    counts = pd.read_csv(shared("data/airway/counts.tsv.gz"), sep="\t", index_col=0)
+    expressed = counts.index[counts.sum(axis=1) > 0]
+    assert len(expressed) == 33469
+    assert names.reindex(expressed).notna().all()  # 100% of expressed ids named
+    assert round(100 * names.reindex(counts.index).notna().mean(), 2) == 99.34
+
+
+def test_tables_with_and_without_header(tmp_path):
+    (tmp_path / "plain.tsv").write_text("ENSG00000141510.18\tTP53\nENSG00000000001\t\nENSG00000000002\tNA\n")
+    names = load_annotation(tmp_path / "plain.tsv")
+    assert names["ENSG00000141510"] == "TP53" and names.drop("ENSG00000141510").isna().all()
+    (tmp_path / "tx.csv").write_text("TXNAME,GENEID\nENST1,G1\nENST2,G1\n")
+    assert load_tx2gene(tmp_path / "tx.csv")["gene_id"].to_dict() == {"ENST1": "G1", "ENST2": "G1"}
+
+
+def test_annotation_errors(tmp_path):
+    conflict = tmp_path / "conflict.tsv"
+    conflict.write_text("gene_id\tgene_name\nG1\tA\nG1\tB\n")
+    with pytest.raises(InputError) as error:
+        load_annotation(conflict)
+    assert str(error.value) == (
+        f"{conflict}: 1 duplicated gene ids with different names: G1 (rows 2, 3). Fix: each id must appear once; "
+        "sum or drop the duplicates upstream."
+    )
+    two_genes = tmp_path / "tx.tsv"
+    two_genes.write_text("transcript_id\tgene_id\nT1\tG1\nT1\tG2\n")
+    with pytest.raises(InputError, match="1 duplicated transcript ids mapped to different genes: T1"):
+        load_tx2gene(two_genes)
+    versions = tmp_path / "v.tsv"
+    versions.write_text("ENSG00000000001.1\tA\nENSG00000000001.2\tA\n")
+    with pytest.raises(InputError, match=r"collide: ENSG00000000001.1 and ENSG00000000001.2"):
+        load_annotation(versions)
+    gtf = tmp_path / "bad.gtf"
+    gtf.write_text('chr1\tx\tgene\t1\t9\t.\t+\t.\tgene_id "G1"; gene_name "A";\nchr1\tx\texon\t1\t9\t.\t+\n')
+    with pytest.raises(InputError, match=r"bad.gtf, row 2: has 7 tab-separated fields; a GTF line has 9."):
+        load_annotation(gtf)

@@ -1,0 +1,287 @@
+"""Gene-set loading: strict GMT parsing, the bundled ER core set, MSigDB download and cache."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import json
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import SHA256, shared_path
+
+from knockseq.errors import InputError
+from knockseq.genesets import (
+    ER_CORE_SET,
+    builtin_path,
+    er_core_genes,
+    load_gene_sets,
+    msigdb_url,
+    read_gmt,
+    write_gene_sets,
+)
+
+HALLMARK = "data/genesets/h.all.v7.0.symbols.gmt"
+HALLMARK_SHA = SHA256[HALLMARK]
+VERSION = "2024.1.Hs"
+SERVED_NAME = f"h.all.v{VERSION}.symbols.gmt"
+
+
+# --- GMT parsing ---------------------------------------------------------------------------
+
+def test_read_gmt_real_hallmark():
+    sets = read_gmt(shared_path(HALLMARK))
+    assert len(sets) == 50
+    early = sets["HALLMARK_ESTROGEN_RESPONSE_EARLY"]
+    late = sets["HALLMARK_ESTROGEN_RESPONSE_LATE"]
+    assert len(early) == len(late) == 200
+    assert len(set(early) & set(late)) == 101  # shared/README.md section 1
+    assert {"GREB1", "PGR", "TFF1"} <= set(early) and "PGR" in late
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("SET_A\tdesc\tG1\tG2\nSET_B\tdesc\n", "row 2: a GMT line needs a set name, a description and at least one gene"),
+        ("SET_A\tdesc\tG1\nSET_A\tdesc\tG2\n", "row 2: gene set 'SET_A' appears twice."),
+        ("\n\n", "the GMT file holds no gene set."),
+    ],
+)
+def test_read_gmt_rejects_malformed(tmp_path, text, message):
+    path = tmp_path / "bad.gmt"
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        read_gmt(path)
+    assert str(info.value).startswith(f"{path}, {message}" if "row" in message else f"{path}: {message}")
+
+
+def test_read_gmt_tolerates_trailing_tabs_and_duplicate_genes(tmp_path):
+    path = tmp_path / "ok.txt"  # no .gmt suffix needed, unlike gseapy's parser
+    path.write_text("SET_A\tdesc\tG1\tG2\tG1\t\t\n\nSET_B\t\tG3\n")
+    assert read_gmt(path) == {"SET_A": ["G1", "G2"], "SET_B": ["G3"]}
+
+
+def test_read_gmt_missing_file(tmp_path):
+    with pytest.raises(InputError, match="gene set file not found. Fix: check the path in gene_sets."):
+        read_gmt(tmp_path / "absent.gmt")
+
+
+# --- bundled ER core set -------------------------------------------------------------------
+
+def test_er_core_set_is_documented_and_in_the_hallmark_sets():
+    genes = er_core_genes()
+    assert 15 <= len(genes) <= 25
+    assert {"GREB1", "PGR", "TFF1", "MYB"} <= set(genes)  # Masaki et al. 2021
+    assert "ESR1" not in genes
+    doc = (builtin_path("er_core").parent / "er_core.md").read_text()
+    table_genes = {line.split("|")[1].split()[0] for line in doc.splitlines() if line.startswith("| ") and "---" not in line}
+    assert set(genes) == table_genes - {"gene"}, "every ER core gene needs a row with its reference in er_core.md"
+    hallmark = read_gmt(shared_path(HALLMARK))
+    in_hallmark = set(hallmark["HALLMARK_ESTROGEN_RESPONSE_EARLY"]) | set(hallmark["HALLMARK_ESTROGEN_RESPONSE_LATE"])
+    # 18 of 19 are MSigDB estrogen-response genes too; CTSD (cathepsin D, ERE: Augereau 1994) is not.
+    assert set(genes) - in_hallmark == {"CTSD"}
+
+
+def test_builtin_and_gmt_sources_with_provenance(tmp_path):
+    gmt = shared_path(HALLMARK)
+    result = load_gene_sets([{"builtin": "er_core"}, {"gmt": str(gmt)}], cache_dir=tmp_path / "cache")
+    assert len(result.sets) == 51
+    assert result.collection_of[ER_CORE_SET] == "er_core"
+    assert result.collection_of["HALLMARK_ESTROGEN_RESPONSE_EARLY"] == "h.all"
+    core, hallmark = result.provenance
+    assert core == {
+        "name": "er_core", "version": "1", "source": "knockseq 0.1.0: data/er_core.gmt",
+        "sha256": hashlib.sha256(builtin_path("er_core").read_bytes()).hexdigest(),
+        "n_sets": 1, "status": "loaded", "kind": "builtin",
+    }
+    # The MSigDB-style file name gives the collection and release of a local copy.
+    assert hallmark == {
+        "name": "h.all", "version": "7.0", "source": str(gmt), "sha256": HALLMARK_SHA,
+        "n_sets": 50, "status": "loaded", "kind": "gmt",
+    }
+    assert not (tmp_path / "cache").exists()
+
+
+def test_relative_gmt_path_is_taken_from_base_dir(tmp_path):
+    (tmp_path / "sets").mkdir()
+    (tmp_path / "sets" / "mine.gmt").write_text("MY_SET\tdesc\tGREB1\tPGR\n")
+    result = load_gene_sets([{"gmt": "sets/mine.gmt"}], cache_dir="cache", base_dir=tmp_path)
+    assert result.sets == {"MY_SET": ["GREB1", "PGR"]}
+    assert result.provenance[0]["name"] == "mine" and result.provenance[0]["version"] is None
+    assert result.provenance[0]["source"] == "sets/mine.gmt"
+
+
+@pytest.mark.parametrize(
+    ("sources", "message"),
+    [
+        ([], "no gene sets configured."),
+        ([{"builtin": "er_core", "gmt": "x.gmt"}], "gene_sets[1] must have exactly one of builtin, gmt, msigdb"),
+        ([{"msigdb": "H", "version": VERSION, "sha": "abc"}], "gene_sets[1] has unknown keys ['sha'] for a msigdb source."),
+        ([{"msigdb": "H"}], "gene_sets[1]: an msigdb source needs a version."),
+        ([{"msigdb": "H", "version": VERSION, "sha256": "ABC"}], "gene_sets[1]: sha256 must be 64 lowercase hex digits"),
+        ([{"builtin": "er_full"}], "unknown builtin gene set 'er_full'."),
+    ],
+)
+def test_malformed_sources(tmp_path, sources, message):
+    with pytest.raises(InputError) as info:
+        load_gene_sets(sources, cache_dir=tmp_path)
+    assert message in str(info.value)
+
+
+def test_a_set_name_in_two_sources_is_an_error(tmp_path):
+    gmt = str(shared_path(HALLMARK))
+    with pytest.raises(InputError) as info:
+        load_gene_sets([{"gmt": gmt}, {"gmt": gmt}], cache_dir=tmp_path)
+    assert f"gene set 'HALLMARK_TNFA_SIGNALING_VIA_NFKB' is in both 'h.all' ({gmt}) and 'h.all' ({gmt})." in str(info.value)
+
+
+def test_write_gene_sets_round_trip(tmp_path):
+    result = load_gene_sets([{"builtin": "er_core"}, {"gmt": str(shared_path(HALLMARK))}], cache_dir=tmp_path)
+    write_gene_sets(result, tmp_path / "out" / "gene_sets.gmt", tmp_path / "out" / "gene_sets.json")
+    assert read_gmt(tmp_path / "out" / "gene_sets.gmt") == result.sets
+    first = (tmp_path / "out" / "gene_sets.gmt").read_text().splitlines()[0].split("\t")
+    assert first[:3] == [ER_CORE_SET, "er_core", "GREB1"]
+    assert json.loads((tmp_path / "out" / "gene_sets.json").read_text()) == result.provenance
+
+
+# --- MSigDB download, checked against a real local HTTP server ------------------------------
+
+def test_msigdb_url_follows_the_broad_release_layout():
+    assert msigdb_url("H", VERSION) == (
+        "https://data.broadinstitute.org/gsea-msigdb/msigdb/release/2024.1.Hs/h.all.v2024.1.Hs.symbols.gmt"
+    )
+    assert msigdb_url("c2.cp.reactome", VERSION, "http://127.0.0.1:1/") == (
+        "http://127.0.0.1:1/2024.1.Hs/c2.cp.reactome.v2024.1.Hs.symbols.gmt"
+    )
+
+
+class _Server:
+    """http.server on 127.0.0.1 serving the shared hallmark GMT (read in place) at the 2024.1.Hs path."""
+
+    def __init__(self, gmt: Path):
+        served = f"/{VERSION}/{SERVED_NAME}"
+        self.requests: list[str] = []
+        log = self.requests
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's naming)
+                log.append(self.path)
+                if self.path != served:
+                    self.send_error(404)
+                    return
+                body = gmt.read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join()
+
+
+@pytest.fixture
+def server():
+    srv = _Server(shared_path(HALLMARK))
+    yield srv
+    srv.stop()
+
+
+def _msigdb(**extra):
+    return {"msigdb": "H", "version": VERSION, **extra}
+
+
+def test_download_with_pinned_hash_then_cache_hit_offline(tmp_path, server):
+    cache = tmp_path / "cache"
+    first = load_gene_sets([_msigdb(sha256=HALLMARK_SHA)], cache_dir=cache, base_url=server.url, timeout=5)
+    assert len(first.sets) == 50
+    assert first.provenance == [{
+        "name": "h.all", "version": VERSION, "source": f"{server.url}/{VERSION}/{SERVED_NAME}",
+        "sha256": HALLMARK_SHA, "n_sets": 50, "status": "downloaded", "kind": "msigdb",
+    }]
+    assert sorted(p.name for p in cache.iterdir()) == [SERVED_NAME, SERVED_NAME + ".sha256"]  # no temp file left
+    assert (cache / SERVED_NAME).read_bytes() == shared_path(HALLMARK).read_bytes()
+    server.stop()
+    again = load_gene_sets([_msigdb(sha256=HALLMARK_SHA)], cache_dir=cache, base_url=server.url, timeout=5)
+    assert again.sets == first.sets
+    assert again.provenance[0]["status"] == "cached" and again.provenance[0]["sha256"] == HALLMARK_SHA
+    assert len(server.requests) == 1
+
+
+def test_pinned_hash_mismatch_keeps_nothing(tmp_path, server):
+    wrong = "0" * 64
+    with pytest.raises(InputError) as info:
+        load_gene_sets([_msigdb(sha256=wrong)], cache_dir=tmp_path, base_url=server.url, timeout=5)
+    assert f"has sha256 {HALLMARK_SHA}, expected {wrong}; the file was not kept." in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unpinned_hash_is_recorded_and_enforced(tmp_path, server):
+    load_gene_sets([_msigdb()], cache_dir=tmp_path, base_url=server.url, timeout=5)
+    assert (tmp_path / f"{SERVED_NAME}.sha256").read_text() == HALLMARK_SHA + "\n"
+    cached = tmp_path / SERVED_NAME
+    cached.write_text(cached.read_text().replace("GREB1", "GREB1L"))
+    with pytest.raises(InputError) as info:
+        load_gene_sets([_msigdb()], cache_dir=tmp_path, base_url=server.url, timeout=5)
+    observed = hashlib.sha256(cached.read_bytes()).hexdigest()
+    assert f"cached file has sha256 {observed} but {HALLMARK_SHA} was recorded when it was first used" in str(info.value)
+
+
+def test_pinned_hash_also_checks_the_cache(tmp_path, server):
+    load_gene_sets([_msigdb()], cache_dir=tmp_path, base_url=server.url, timeout=5)
+    with pytest.raises(InputError, match=f"cached file has sha256 {HALLMARK_SHA} but gene_sets pins {'1' * 64}"):
+        load_gene_sets([_msigdb(sha256="1" * 64)], cache_dir=tmp_path, base_url=server.url, timeout=5)
+
+
+def test_file_placed_by_hand_is_used_offline(tmp_path):
+    (tmp_path / SERVED_NAME).write_bytes(shared_path(HALLMARK).read_bytes())
+    result = load_gene_sets([_msigdb(sha256=HALLMARK_SHA)], cache_dir=tmp_path, base_url="http://127.0.0.1:9", timeout=5)
+    assert result.provenance[0]["status"] == "cached" and len(result.sets) == 50
+
+
+def test_404_is_unavailable_and_the_run_goes_on(tmp_path, server):
+    sources = [{"builtin": "er_core"}, {"msigdb": "C2", "version": VERSION}]
+    result = load_gene_sets(sources, cache_dir=tmp_path / "cache", base_url=server.url, timeout=5)
+    assert list(result.sets) == [ER_CORE_SET]
+    entry = result.provenance[1]
+    url = f"{server.url}/{VERSION}/c2.all.v{VERSION}.symbols.gmt"
+    assert entry["status"] == "unavailable" and entry["sha256"] is None and entry["n_sets"] == 0
+    assert entry["message"] == (
+        f"MSigDB collection 'C2' {VERSION} could not be downloaded from {url} (HTTP 404 Not Found). "
+        f"Offline, download that URL on another machine and place the file at "
+        f"{(tmp_path / 'cache' / f'c2.all.v{VERSION}.symbols.gmt').resolve()}."
+    )
+    assert result.by_collection() == {"er_core": {ER_CORE_SET: er_core_genes()}}
+    assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_404_with_require_is_an_error(tmp_path, server):
+    with pytest.raises(InputError) as info:
+        load_gene_sets([{"msigdb": "C2", "version": VERSION, "require": True}], cache_dir=tmp_path,
+                       base_url=server.url, timeout=5)
+    text = str(info.value)
+    assert "could not be downloaded from" in text and "(HTTP 404 Not Found)" in text
+    assert text.endswith("Fix: place the file there, or set require: false.")
+
+
+def test_connection_refused_is_unavailable(tmp_path):
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = load_gene_sets([_msigdb()], cache_dir=tmp_path, base_url=f"http://127.0.0.1:{port}", timeout=5)
+    message = result.provenance[0]["message"]
+    assert result.provenance[0]["status"] == "unavailable" and result.sets == {}
+    assert f"from http://127.0.0.1:{port}/{VERSION}/{SERVED_NAME} (" in message
+    assert "Connection refused" in message
+    assert f"place the file at {(tmp_path / SERVED_NAME).resolve()}" in message

@@ -1,0 +1,275 @@
+"""The verdict: the decision table on synthetic GSEA tables, then real data end to end.
+
+Real-data DE tables are fitted here with PyDESeq2 directly (``fit_de``), so these tests do not
+depend on knockseq.de. ``simulated_counts`` / ``simulated_de`` are meant for reuse: any reader
+that turns the simulated quantifier outputs into a genes x samples matrix can be checked by
+``verdict_for(counts)`` giving ``suppressed``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import shared_path
+
+from knockseq.enrichment import run_gsea
+from knockseq.genesets import ER_CORE_SET, load_gene_sets
+from knockseq.verdict import EARLY, LATE, decide, summary_line, write_verdict
+
+HALLMARK = "data/genesets/h.all.v7.0.symbols.gmt"
+TARGETS = ("PPP3CA", "PPP3CB")
+
+
+# --- reusable real-data helpers ----------------------------------------------------------------
+
+def fit_de(counts: pd.DataFrame, conditions: pd.Series, test: str, reference: str,
+           gene_names: pd.Series) -> pd.DataFrame:
+    """PyDESeq2 ``~condition`` fit: a DE table in knockseq's layout (gene_id, gene_name, DESeq2 columns)."""
+    from pydeseq2.dds import DeseqDataSet
+    from pydeseq2.ds import DeseqStats
+
+    dds = DeseqDataSet(counts=counts.T, metadata=conditions.to_frame("condition"), design="~condition",
+                       quiet=True, n_cpus=1)
+    dds.deseq2()
+    stats = DeseqStats(dds, contrast=["condition", test, reference], alpha=0.1, quiet=True, n_cpus=1)
+    stats.summary()
+    table = stats.results_df.rename_axis("gene_id").reset_index()
+    table.insert(1, "gene_name", table["gene_id"].map(gene_names))
+    return table.sort_values(["padj", "gene_id"], na_position="last").reset_index(drop=True)
+
+
+def simulated_counts() -> pd.DataFrame:
+    """featureCounts' multi-sample table of the simulated knockdown, columns renamed to sample names."""
+    table = pd.read_csv(shared_path("data/quantifiers/featurecounts/counts.txt"), sep="\t", comment="#", index_col=0)
+    counts = table.iloc[:, 5:]
+    counts.columns = [c.removeprefix("bam/").removesuffix(".bam") for c in counts.columns]
+    return counts
+
+
+def simulated_names() -> pd.Series:
+    """gene_id -> gene_name of the simulated genome."""
+    tx2gene = pd.read_csv(shared_path("data/quantifiers/reference/tx2gene.tsv"), sep="\t")
+    return tx2gene.drop_duplicates("gene_id").set_index("gene_id")["gene_name"]
+
+
+@functools.cache
+def _simulated_de(groups: tuple[tuple[str, ...], tuple[str, ...]] | None) -> pd.DataFrame:
+    counts = simulated_counts()
+    if groups is None:
+        samples = pd.read_csv(shared_path("data/quantifiers/samples.tsv"), sep="\t", index_col=0)
+        conditions = samples.loc[counts.columns, "condition"]
+    else:
+        conditions = pd.Series(["knockdown"] * len(groups[0]) + ["control"] * len(groups[1]),
+                               index=[*groups[0], *groups[1]])
+        counts = counts[conditions.index]
+    return fit_de(counts, conditions, "knockdown", "control", simulated_names())
+
+
+def simulated_de(groups: tuple[tuple[str, ...], tuple[str, ...]] | None = None) -> pd.DataFrame:
+    """DE table of the simulated knockdown (true labels, or ``groups`` = (knockdown, control) samples)."""
+    return _simulated_de(groups).copy()
+
+
+def knockdown_from_de(de: pd.DataFrame, contrast: str) -> dict:
+    """A knockdown record as results/knockdown/{contrast}.json has it, by config defaults (50 / 80 %, padj 0.05)."""
+    targets = []
+    for gene in TARGETS:
+        row = de[de["gene_name"] == gene].iloc[0]
+        remaining = 100 * 2 ** row["log2FoldChange"]
+        ok = row["padj"] < 0.05
+        status = "effective" if ok and remaining <= 50 else "weak" if ok and remaining <= 80 else "failed"
+        targets.append({"gene": gene, "gene_id": row["gene_id"], "gene_name": gene, "status": status,
+                        "log2FoldChange": row["log2FoldChange"], "padj": row["padj"], "percent_remaining": remaining})
+    worst = max((t["status"] for t in targets), key=["effective", "weak", "failed"].index)
+    return {"contrast": contrast, "status": worst, "targets": targets}
+
+
+@functools.cache
+def _sets(offline: bool):
+    sources = [{"builtin": "er_core"}] if offline else [{"builtin": "er_core"}, {"gmt": str(shared_path(HALLMARK))}]
+    return load_gene_sets(sources, cache_dir="unused")
+
+
+def verdict_for(de: pd.DataFrame, knockdown: dict | None, contrast: str, offline: bool = False) -> dict:
+    """GSEA (1000 permutations, seed 42) and the verdict of a DE table."""
+    sets = _sets(offline)
+    return decide(run_gsea(de, sets), knockdown, de, sets.provenance, contrast=contrast)
+
+
+# --- decision table on synthetic GSEA tables ---------------------------------------------------
+
+def _gsea(**sets: tuple[float, float]) -> pd.DataFrame:
+    """A GSEA table with the given (NES, fdr) per ER set name key: early, late, core; None = untested."""
+    names = {"early": EARLY, "late": LATE, "core": ER_CORE_SET}
+    rows = []
+    for key, value in sets.items():
+        nes, q = value if value is not None else (np.nan, np.nan)
+        rows.append({"gene_set": names[key], "collection": "er_core" if key == "core" else "h.all", "NES": nes,
+                     "ES": np.sign(nes) * 0.5 if value else np.nan, "pvalue": q, "fdr": q,
+                     "set_size": 19 if key == "core" else 200, "matched_size": 18 if value else 5,
+                     "coverage": 0.9, "leading_edge": "GREB1,PGR" if value else pd.NA})
+    rows.append({"gene_set": "HALLMARK_E2F_TARGETS", "collection": "h.all", "NES": -3.0, "ES": -0.7,
+                 "pvalue": 0.0, "fdr": 0.0, "set_size": 200, "matched_size": 190, "coverage": 0.95,
+                 "leading_edge": "CDK1"})
+    return pd.DataFrame(rows)
+
+
+_DE = pd.DataFrame({"gene_id": ["ENSG1", "ENSG2"], "gene_name": ["GREB1", "PGR"], "baseMean": [100.0, 50.0],
+                    "log2FoldChange": [-1.0, -0.5], "lfcSE": [0.2, 0.2], "stat": [-5.0, -2.5],
+                    "pvalue": [1e-6, 0.01], "padj": [1e-5, 0.05]})
+_EFFECTIVE = {"contrast": "kd", "status": "effective", "targets": []}
+
+
+@pytest.mark.parametrize(
+    ("sets", "verdict", "decided_by"),
+    [
+        ({"early": (-2.1, 0.001), "late": (-1.9, 0.004), "core": (-2.3, 0.0)}, "suppressed", [EARLY, LATE]),
+        ({"early": (-2.1, 0.001), "late": (-0.9, 0.6), "core": (-1.0, 0.3)}, "suppressed", [EARLY, LATE]),
+        ({"early": (0.8, 0.7), "late": (-1.8, 0.01)}, "suppressed", [EARLY, LATE]),
+        ({"early": (2.0, 0.001), "late": (1.7, 0.02), "core": (2.2, 0.001)}, "activated", [EARLY, LATE]),
+        ({"early": (-2.0, 0.001), "late": (1.9, 0.01)}, "inconclusive", [EARLY, LATE]),
+        ({"early": (-2.0, 0.001), "late": (-1.0, 0.3), "core": (1.9, 0.01)}, "inconclusive", [EARLY, LATE, ER_CORE_SET]),
+        ({"early": (-1.2, 0.2), "late": (1.1, 0.3), "core": (-1.3, 0.2)}, "unchanged", [EARLY, LATE]),
+        ({"early": (-1.2, 0.2), "late": (-1.1, 0.3), "core": (-2.0, 0.001)}, "inconclusive", [EARLY, LATE, ER_CORE_SET]),
+        ({"early": (-2.0, 0.05), "late": (-2.0, 0.0500001)}, "unchanged", [EARLY, LATE]),  # FDR < fdr is strict
+        ({"core": (-2.0, 0.001)}, "suppressed", [ER_CORE_SET]),
+        ({"early": None, "late": None, "core": (1.8, 0.01)}, "activated", [ER_CORE_SET]),
+        ({"early": None, "late": (-1.7, 0.02), "core": None}, "suppressed", [LATE]),
+        ({"core": (-0.5, 0.9)}, "unchanged", [ER_CORE_SET]),
+        ({}, "inconclusive", []),
+        ({"early": None, "core": None}, "inconclusive", []),
+    ],
+)
+def test_decision_table(sets, verdict, decided_by):
+    result = decide(_gsea(**sets), _EFFECTIVE, _DE, [], fdr=0.05)
+    assert (result["verdict"], result["er_call"], result["decided_by"]) == (verdict, verdict, decided_by)
+
+
+def test_reasons_name_what_decided():
+    only_core = decide(_gsea(core=(-2.0, 0.001)), _EFFECTIVE, _DE, [])
+    assert only_core["reasons"] == ["no hallmark estrogen-response set was tested; the ER core set alone decides."]
+    assert only_core["gene_sets"][EARLY] == {
+        "status": "absent", "call": None, "note": "not in any loaded gene-set collection (not configured, or unavailable)"
+    }
+    untested = decide(_gsea(early=None, core=(-2.0, 0.001)), _EFFECTIVE, _DE, [])["gene_sets"][EARLY]
+    assert untested["status"] == "not_tested" and untested["note"].startswith("only 5 of its 200 genes are in the data")
+    conflict = decide(_gsea(early=(-2.0, 0.001), late=(1.9, 0.01)), _EFFECTIVE, _DE, [])
+    assert conflict["reasons"] == [f"ER sets are significant in opposite directions ({EARLY} down, {LATE} up)."]
+
+
+def test_failed_knockdown_makes_it_inconclusive():
+    knockdown = {"contrast": "kd", "status": "failed", "targets": [
+        {"gene": "PPP3CA", "gene_name": "PPP3CA", "percent_remaining": 94.2, "status": "failed",
+         "normalized_counts": {"s1": 10.0}}]}
+    result = decide(_gsea(early=(-2.1, 0.001), late=(-1.9, 0.004)), knockdown, _DE, [])
+    assert (result["verdict"], result["er_call"]) == ("inconclusive", "suppressed")
+    assert result["reasons"][0] == ("the knockdown failed (PPP3CA 94% remaining), so the ER call 'suppressed' cannot "
+                                    "be attributed to it.")
+    assert result["knockdown"] == {"status": "failed", "targets": [
+        {"gene": "PPP3CA", "gene_name": "PPP3CA", "percent_remaining": 94.2, "status": "failed"}]}
+    assert result["summary"].startswith("kd: ER targets INCONCLUSIVE - the knockdown failed (PPP3CA 94% remaining)")
+
+
+def test_weak_knockdown_is_stated_but_keeps_the_call():
+    knockdown = {"contrast": "kd", "status": "weak", "targets": [{"gene": "PPP3CA", "percent_remaining": 70.0}]}
+    result = decide(_gsea(early=(-2.1, 0.001)), knockdown, _DE, [])
+    assert result["verdict"] == "suppressed"
+    assert result["reasons"] == ["the knockdown was weak (PPP3CA 70% remaining)."]
+    assert result["summary"].endswith("; knockdown weak")
+
+
+def test_summary_line_and_json(tmp_path):
+    provenance = [{"name": "h.all", "version": "2024.1.Hs", "status": "unavailable", "message": "offline"}]
+    result = decide(_gsea(early=(-2.1, 0.001), late=(-1.9, 0.0042), core=(-2.34, 0.0)), _EFFECTIVE, _DE, provenance,
+                    contrast="knockdown_vs_control")
+    line = ("knockdown_vs_control: ER targets SUPPRESSED (HALLMARK_ESTROGEN_RESPONSE_EARLY NES -2.10, FDR 0.001; "
+            "HALLMARK_ESTROGEN_RESPONSE_LATE NES -1.90, FDR 0.0042; KNOCKSEQ_ER_CORE NES -2.34, FDR ~0); "
+            "knockdown effective")
+    assert result["summary"] == summary_line(result) == line
+    assert result["reasons"] == ["gene-set collection 'h.all' 2024.1.Hs was unavailable."]
+    assert result["gene_sets"][EARLY]["leading_edge"] == ["GREB1", "PGR"]
+    greb1 = result["er_core_genes"][0]
+    assert greb1 == {"gene": "GREB1", "in_data": True, "gene_id": "ENSG1", "baseMean": 100.0,
+                     "log2FoldChange": -1.0, "padj": 1e-5, "stat": -5.0}
+    assert {"gene": "TFF1", "in_data": False} in result["er_core_genes"]
+    assert set(result["software"]) == {"python", "knockseq", "pydeseq2", "gseapy", "pandas", "numpy", "scipy"}
+    write_verdict(result, tmp_path / "verdict" / "knockdown_vs_control.json")
+    back = json.loads((tmp_path / "verdict" / "knockdown_vs_control.json").read_text())
+    assert back["verdict"] == "suppressed" and back["summary"] == line and back["provenance"] == provenance
+
+
+def test_no_knockdown_record_is_not_assessed():
+    result = decide(_gsea(early=(2.1, 0.001)), None, _DE, [], contrast="E2_vs_control")
+    assert result["knockdown"] == {"status": "not assessed", "targets": []}
+    assert result["summary"].endswith("; knockdown not assessed")
+
+
+# --- real data ---------------------------------------------------------------------------------
+
+def test_simulated_calcineurin_knockdown_is_suppressed():
+    de = simulated_de()
+    knockdown = knockdown_from_de(de, "knockdown_vs_control")
+    assert knockdown["status"] == "effective"  # PPP3CA/B log2FC about -1.9, 27% remaining
+    result = verdict_for(de, knockdown, "knockdown_vs_control")
+    # Measured (1000 permutations, seed 42): EARLY NES -2.66, LATE -2.45, ER core -2.15, every FDR 0
+    # (no permutation as extreme): the 54 programmed ER targets are all down by 0.6-1.5 log2.
+    assert result["verdict"] == "suppressed" and result["decided_by"] == [EARLY, LATE]
+    for name in (EARLY, LATE, ER_CORE_SET):
+        assert result["gene_sets"][name]["NES"] < -2.0 and result["gene_sets"][name]["fdr"] < 0.01
+    core = {g["gene"]: g for g in result["er_core_genes"]}
+    assert core["GREB1"]["log2FoldChange"] == pytest.approx(-0.60, abs=0.05)  # README: median-of-ratios -0.61
+    assert core["PGR"]["log2FoldChange"] == pytest.approx(-0.78, abs=0.05)  # README: -0.78
+    assert not core["MYC"]["in_data"]
+    assert result["summary"].startswith("knockdown_vs_control: ER targets SUPPRESSED (HALLMARK_ESTROGEN_RESPONSE_EARLY NES -2.")
+    assert result["summary"].endswith("; knockdown effective")
+
+
+def test_simulated_knockdown_offline_uses_the_er_core_set_alone():
+    de = simulated_de()
+    result = verdict_for(de, knockdown_from_de(de, "kd"), "kd", offline=True)
+    assert result["verdict"] == "suppressed" and result["decided_by"] == [ER_CORE_SET]
+    assert result["gene_sets"][ER_CORE_SET]["matched_size"] == 18  # all but MYC
+    assert result["gene_sets"][EARLY]["status"] == "absent"
+
+
+def test_balanced_label_permutation_is_not_suppressed():
+    # Each group holds one control and one knockdown sample, so the true effect cancels.
+    de = simulated_de((("control_1", "knockdown_1"), ("control_2", "knockdown_2")))
+    # Measured: EARLY NES 0.91 (FDR 0.91), LATE 1.02 (0.82), ER core -0.76 (0.79).
+    assert verdict_for(de, None, "permuted")["verdict"] == "unchanged"
+    # With the knockdown checked as well, the targets are not down either: inconclusive.
+    knockdown = knockdown_from_de(de, "permuted")
+    assert knockdown["status"] == "failed"
+    assert verdict_for(de, knockdown, "permuted")["verdict"] == "inconclusive"
+
+
+def test_swapped_labels_are_not_suppressed():
+    # "knockdown" = 2 controls + 1 knockdown: the true effect now points the other way.
+    de = simulated_de((("control_1", "control_2", "knockdown_3"), ("control_3", "knockdown_1", "knockdown_2")))
+    result = verdict_for(de, None, "swapped")
+    assert result["verdict"] != "suppressed"
+    assert result["er_call"] == "activated"  # measured: EARLY NES +2.45, LATE +2.22, ER core +1.52
+
+
+@pytest.mark.slow
+def test_mcf7_estradiol_activates_er_targets():
+    counts = pd.read_csv(shared_path("data/mcf7_e2/1_counts_file.csv"), index_col=0)
+    samples = pd.read_csv(shared_path("data/mcf7_e2/samples.tsv"), sep="\t", index_col=0)
+    names = pd.read_csv(shared_path("data/annotation/human_ensembl_gene_names.tsv.gz"), sep="\t",
+                        usecols=["gene_id", "gene_name"]).set_index("gene_id")["gene_name"]
+    # knockseq's default pre-filter (>= 10 reads in >= 3 samples, the smaller group) keeps 9,634 genes.
+    counts = counts[(counts >= 10).sum(axis=1) >= 3]
+    de = fit_de(counts, samples.loc[counts.columns, "condition"], "E2", "control", names)
+    result = verdict_for(de, None, "E2_vs_control")
+    # Measured: EARLY NES +3.02, LATE +3.04, ER core +2.56, every FDR 0 (1000 permutations).
+    assert result["verdict"] == "activated" and result["decided_by"] == [EARLY, LATE]
+    for name in (EARLY, LATE, ER_CORE_SET):
+        assert result["gene_sets"][name]["NES"] > 2.0 and result["gene_sets"][name]["fdr"] < 0.01
+    core = {g["gene"]: g for g in result["er_core_genes"]}
+    assert core["GREB1"]["log2FoldChange"] == pytest.approx(3.03, abs=0.15)  # shared README CPM anchor +3.03
+    assert core["PGR"]["log2FoldChange"] == pytest.approx(2.67, abs=0.2)  # anchor +2.67
+    assert result["gene_sets"][EARLY]["leading_edge"][:2] == ["GREB1", "TFF1"]
