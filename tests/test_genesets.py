@@ -19,6 +19,7 @@ from knockseq.genesets import (
     er_core_genes,
     load_gene_sets,
     msigdb_url,
+    read_gene_sets,
     read_gmt,
     write_gene_sets,
 )
@@ -137,13 +138,24 @@ def test_a_set_name_in_two_sources_is_an_error(tmp_path):
     assert f"gene set 'HALLMARK_TNFA_SIGNALING_VIA_NFKB' is in both 'h.all' ({gmt}) and 'h.all' ({gmt})." in str(info.value)
 
 
-def test_write_gene_sets_round_trip(tmp_path):
+def test_write_and_read_gene_sets_round_trip(tmp_path):
     result = load_gene_sets([{"builtin": "er_core"}, {"gmt": str(shared_path(HALLMARK))}], cache_dir=tmp_path)
-    write_gene_sets(result, tmp_path / "out" / "gene_sets.gmt", tmp_path / "out" / "gene_sets.json")
-    assert read_gmt(tmp_path / "out" / "gene_sets.gmt") == result.sets
-    first = (tmp_path / "out" / "gene_sets.gmt").read_text().splitlines()[0].split("\t")
-    assert first[:3] == [ER_CORE_SET, "er_core", "GREB1"]
-    assert json.loads((tmp_path / "out" / "gene_sets.json").read_text()) == result.provenance
+    gmt, provenance = tmp_path / "out" / "gene_sets.gmt", tmp_path / "out" / "gene_sets.json"
+    write_gene_sets(result, gmt, provenance)
+    first = gmt.read_text().splitlines()[0].split("\t")
+    assert first[:3] == [ER_CORE_SET, "er_core", "GREB1"]  # the description field names the collection
+    assert json.loads(provenance.read_text()) == result.provenance
+    back = read_gene_sets(gmt, provenance)
+    assert back == result
+    assert list(back.by_collection()) == ["er_core", "h.all"] and len(back.by_collection()["h.all"]) == 50
+
+
+def test_nothing_available_still_round_trips(tmp_path):
+    offline = load_gene_sets([_msigdb()], cache_dir=tmp_path / "cache", base_url=_refused_url(), timeout=5)
+    write_gene_sets(offline, tmp_path / "g.gmt", tmp_path / "g.json")
+    assert (tmp_path / "g.gmt").read_text() == ""
+    back = read_gene_sets(tmp_path / "g.gmt", tmp_path / "g.json")
+    assert back.sets == {} and back.by_collection() == {} and back.provenance[0]["status"] == "unavailable"
 
 
 # --- MSigDB download, checked against a real local HTTP server ------------------------------
@@ -182,7 +194,7 @@ class _Server:
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
     def stop(self) -> None:
@@ -246,7 +258,7 @@ def test_pinned_hash_also_checks_the_cache(tmp_path, server):
 
 def test_file_placed_by_hand_is_used_offline(tmp_path):
     (tmp_path / SERVED_NAME).write_bytes(shared_path(HALLMARK).read_bytes())
-    result = load_gene_sets([_msigdb(sha256=HALLMARK_SHA)], cache_dir=tmp_path, base_url="http://127.0.0.1:9", timeout=5)
+    result = load_gene_sets([_msigdb(sha256=HALLMARK_SHA)], cache_dir=tmp_path, base_url=_refused_url(), timeout=5)
     assert result.provenance[0]["status"] == "cached" and len(result.sets) == 50
 
 
@@ -275,13 +287,18 @@ def test_404_with_require_is_an_error(tmp_path, server):
     assert text.endswith("Fix: place the file there, or set require: false.")
 
 
-def test_connection_refused_is_unavailable(tmp_path):
-    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+def _refused_url() -> str:
+    """URL of a local port that was free a moment ago: nothing listens there."""
+    with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    result = load_gene_sets([_msigdb()], cache_dir=tmp_path, base_url=f"http://127.0.0.1:{port}", timeout=5)
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+def test_connection_refused_is_unavailable(tmp_path):
+    url = _refused_url()
+    result = load_gene_sets([_msigdb()], cache_dir=tmp_path, base_url=url, timeout=5)
     message = result.provenance[0]["message"]
     assert result.provenance[0]["status"] == "unavailable" and result.sets == {}
-    assert f"from http://127.0.0.1:{port}/{VERSION}/{SERVED_NAME} (" in message
+    assert f"from {url}/{VERSION}/{SERVED_NAME} (" in message
     assert "Connection refused" in message
     assert f"place the file at {(tmp_path / SERVED_NAME).resolve()}" in message

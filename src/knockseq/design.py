@@ -1,8 +1,10 @@
 """The model design of one contrast, built from the sample sheet and checked before fitting.
 
 The design is given as sheet column names only (``design: [batch]``), never as a formula: every
-name is checked to be a plain identifier and an existing column, and the design matrix is built
-here from the column values. Nothing the user writes reaches a formula evaluator.
+name is checked to be a plain identifier and an existing column. The design matrix is built and
+checked here from the column values; PyDESeq2 gets a formula assembled only from those checked
+names, each quoted in backticks (:attr:`Design.formula`), and :mod:`knockseq.de` verifies that
+the matrix PyDESeq2 builds from it equals the checked one. Nothing the user writes is evaluated.
 
 Every factor, the tested variable and each covariate, is categorical with treatment coding. The
 tested variable's reference level is the contrast's ``reference``, so the fitted coefficient of
@@ -65,7 +67,8 @@ class Design:
     dropped : list of str
         Covariate columns dropped because they had a single level.
     formula : str
-        The R formula equivalent to :attr:`matrix`, for the record (``"~ batch + condition"``).
+        Formula equivalent to :attr:`matrix`, from checked column names in backticks
+        (``"~ `batch` + `condition`"``), as passed to PyDESeq2.
     coefficient : str
         Column of :attr:`matrix` whose coefficient is the contrast.
     notes : list of str
@@ -189,8 +192,7 @@ def build_design(
         index=factors.index,
     )
     matrix = design_matrix(metadata)
-    formula = "~ " + " + ".join(covs + [variable])
-    _check_rank(matrix, formula, sheet_path)
+    _check_rank(matrix, "~ " + " + ".join(covs + [variable]), sheet_path)
     return Design(
         samples=list(metadata.index),
         metadata=metadata,
@@ -200,10 +202,62 @@ def build_design(
         reference=reference,
         covariates=covs,
         dropped=dropped,
-        formula=formula,
+        formula=model_formula(covs + [variable]),
         coefficient=f"{variable}[T.{test}]",
         notes=notes,
     )
+
+
+def sample_design(
+    samples: pd.DataFrame, columns: Sequence[str], *, sheet_path: str | PathLike | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Design over every sample of the sheet, without a contrast (for the design-aware VST).
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        The sample sheet.
+    columns : sequence of str
+        Factor columns; levels in sorted order, the first as baseline (which does not change
+        fitted values).
+    sheet_path : str or PathLike, optional
+        Sample sheet path, for error messages.
+
+    Returns
+    -------
+    metadata : pandas.DataFrame
+        n_samples x n_columns, categorical.
+    matrix : pandas.DataFrame
+        n_samples x n_coefficients, see :func:`design_matrix`.
+    formula : str
+        See :func:`model_formula`.
+
+    Raises
+    ------
+    InputError
+        Unknown or malformed column, missing value, matrix not full rank.
+    """
+    sheet = _sheet(samples)
+    columns = list(dict.fromkeys(columns))
+    for column in columns:
+        _check_column(sheet, column, "design", sheet_path)
+    _check_complete(sheet[columns], sheet_path)
+    metadata = pd.DataFrame(
+        {c: pd.Categorical(sheet[c], categories=sorted(sheet[c].unique())) for c in columns},
+        index=sheet.index,
+    )
+    matrix = design_matrix(metadata)
+    _check_rank(matrix, "~ " + " + ".join(columns or ["1"]), sheet_path)
+    return metadata, matrix, model_formula(columns)
+
+
+def model_formula(columns: Sequence[str]) -> str:
+    """Formula ``"~ `a` + `b`"`` (``"~ 1"`` for none) from already checked column names.
+
+    The backticks make formulaic read each name as a column even when it is a Python keyword
+    or the name of one of its transforms (``C``, ``log``).
+    """
+    return "~ " + (" + ".join(f"`{c}`" for c in columns) if columns else "1")
 
 
 def design_matrix(metadata: pd.DataFrame) -> pd.DataFrame:
@@ -334,9 +388,9 @@ def _check_not_confounded(
             f"'{variable}' effect cannot be separated from '{covariate}'.",
             path=path,
             column=covariate,
-            fix=f"remove '{covariate}' from design: (the comparison is then not adjusted for it, "
-            "and a batch effect may masquerade as the treatment effect), or add samples that put "
-            f"both '{variable}' groups in the same '{covariate}' level.",
+            fix=f"add samples that put both '{variable}' groups in one '{covariate}' level, or "
+            f"remove '{covariate}' from the config's design list, knowing that the comparison is "
+            f"then not adjusted for it and a '{covariate}' effect can pass for a '{variable}' effect.",
         )
 
 
@@ -363,7 +417,7 @@ def _check_rank(matrix: pd.DataFrame, formula: str, path: str | PathLike | None)
             f"the design {formula} has {values.shape[1]} coefficients for {values.shape[0]} "
             "samples: no residual degrees of freedom are left to estimate dispersions.",
             path=path,
-            fix="remove covariates from design:, or add samples.",
+            fix="remove covariates from the config's design list, or add samples.",
         )
 
 

@@ -9,7 +9,6 @@ a set's FDR then does not depend on which other collections the config lists.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 
 import numpy as np
@@ -19,9 +18,7 @@ from scipy import stats
 from knockseq.errors import InputError
 from knockseq.genesets import GeneSetCollection
 
-log = logging.getLogger(__name__)
-
-#: Column of the DE table, or recipe, behind each ``gsea.ranking`` choice.
+#: The ``gsea.ranking`` choices (see :func:`ranking_values`).
 RANKINGS = ("stat", "signed_log10_pvalue", "shrunk_lfc")
 
 GSEA_COLUMNS = [
@@ -33,33 +30,28 @@ ORA_COLUMNS = [
 ]
 
 
-def gene_level(de_table: pd.DataFrame, value: pd.Series | None = None) -> pd.DataFrame:
-    """One row per symbol: the DE row whose ``value`` (default Wald ``stat``) has the largest magnitude.
+def gene_level(de_table: pd.DataFrame) -> pd.DataFrame:
+    """One row per symbol: the DE row with the largest |Wald stat|.
 
-    Rows without a ``gene_name`` or without a value are dropped first. Ties in |value| keep the
+    Rows without a ``gene_name`` or without a ``stat`` are dropped first. Ties in |stat| keep the
     smaller gene_id, which is what R's ``merge`` (sorts by gene_id) followed by a stable
     ``order(-abs(stat))`` and ``!duplicated(symbol)`` does in the fgsea reference script.
 
     Parameters
     ----------
     de_table : DataFrame
-        DE results with at least ``gene_id`` and ``gene_name`` (and ``stat`` if ``value`` is None).
-    value : Series, optional
-        Per-row value to rank and collapse by, aligned to ``de_table``'s index.
+        DE results with at least ``gene_id``, ``gene_name`` and ``stat``.
 
     Returns
     -------
     DataFrame
-        The kept rows, with the value in column ``rank_value``, indexed by symbol, ordered by
-        decreasing |value|.
+        The kept rows, indexed by symbol, ordered by decreasing |stat|.
     """
-    table = de_table.assign(rank_value=de_table["stat"] if value is None else value)
-    names = table["gene_name"].astype("string").str.strip()
-    table = table[names.notna() & (names != "") & table["rank_value"].notna()].assign(gene_name=names)
+    names = de_table["gene_name"].astype("string").str.strip()
+    table = de_table[names.notna() & (names != "") & de_table["stat"].notna()].assign(gene_name=names)
     table = table.sort_values("gene_id", kind="mergesort")
-    order = np.argsort(-table["rank_value"].abs().to_numpy(), kind="mergesort")
-    table = table.iloc[order].drop_duplicates("gene_name", keep="first")
-    return table.set_index("gene_name")
+    order = np.argsort(-table["stat"].abs().to_numpy(), kind="mergesort")
+    return table.iloc[order].drop_duplicates("gene_name", keep="first").set_index("gene_name")
 
 
 def ranking_values(de_table: pd.DataFrame, ranking: str = "stat") -> pd.Series:
@@ -91,8 +83,9 @@ def gsea_ranking(de_table: pd.DataFrame, ranking: str = "stat") -> pd.Series:
     """Ranked list for preranked GSEA: symbol -> metric, duplicates collapsed, sorted decreasing.
 
     Duplicate symbols are collapsed by the largest |Wald stat| whatever the ranking metric, so
-    every ranking uses the same gene for a symbol; ties in the metric keep gene_id order (a
-    stable sort), so the order is reproducible.
+    every ranking uses the same gene for a symbol. Ties in the metric keep :func:`gene_level`'s
+    order (|stat|, then gene_id) through a stable sort, so the order is reproducible and, for
+    ``stat``, identical to the R reference ranking.
     """
     genes = gene_level(de_table.assign(_metric=ranking_values(de_table, ranking)))
     genes = genes[genes["_metric"].notna()]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import json
 import logging
 import os
 import re
@@ -116,6 +117,11 @@ def read_gmt(path: str | os.PathLike) -> dict[str, list[str]]:
         On a missing or unreadable file, a line without genes, a repeated set name, or a file
         without any set.
     """
+    return {name: genes for name, _, genes in _gmt_records(path)}
+
+
+def _gmt_records(path: str | os.PathLike, allow_empty: bool = False) -> list[tuple[str, str, list[str]]]:
+    """(name, description, genes) of each line of a GMT file; see :func:`read_gmt` for the checks."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -123,7 +129,8 @@ def read_gmt(path: str | os.PathLike) -> dict[str, list[str]]:
         raise InputError("gene set file not found.", path=path, fix="check the path in gene_sets.") from None
     except UnicodeDecodeError:
         raise InputError("not a text file (GMT expected).", path=path, fix="give a tab-separated GMT file.") from None
-    sets: dict[str, list[str]] = {}
+    records: list[tuple[str, str, list[str]]] = []
+    seen: set[str] = set()
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -136,21 +143,24 @@ def read_gmt(path: str | os.PathLike) -> dict[str, list[str]]:
                 row=number,
                 fix="fix or remove this line (GMT: NAME<TAB>DESCRIPTION<TAB>GENE1<TAB>GENE2 ...).",
             )
-        if fields[0] in sets:
+        if fields[0] in seen:
             raise InputError(
                 f"gene set '{fields[0]}' appears twice.", path=path, row=number, fix="keep one line per set name."
             )
-        sets[fields[0]] = list(dict.fromkeys(genes))
-    if not sets:
+        seen.add(fields[0])
+        records.append((fields[0], fields[1], list(dict.fromkeys(genes))))
+    if not records and not allow_empty:
         raise InputError("the GMT file holds no gene set.", path=path, fix="give a non-empty GMT file.")
-    return sets
+    return records
 
 
 def builtin_path(name: str) -> Path:
     """Path of a gene-set file shipped with knockseq (``er_core``)."""
     if name not in _BUILTINS:
         raise InputError(
-            f"unknown builtin gene set '{name}'.", column="gene_sets", fix=f"use one of: {', '.join(sorted(_BUILTINS))}."
+            f"unknown builtin gene set '{name}'.",
+            column="gene_sets",
+            fix=f"use one of: {', '.join(sorted(_BUILTINS))}.",
         )
     return Path(str(resources.files("knockseq") / "data" / _BUILTINS[name][0]))
 
@@ -240,13 +250,29 @@ def load_gene_sets(
     return result
 
 
-def write_gene_sets(collection: GeneSetCollection, gmt_path: str | os.PathLike, provenance_path: str | os.PathLike) -> None:
+def write_gene_sets(
+    collection: GeneSetCollection, gmt_path: str | os.PathLike, provenance_path: str | os.PathLike
+) -> None:
     """Write the combined GMT (description field = collection name) and the provenance JSON."""
     lines = [
         "\t".join([name, collection.collection_of[name], *genes]) for name, genes in collection.sets.items()
     ]
     write_text("".join(line + "\n" for line in lines), gmt_path)
     write_json(collection.provenance, provenance_path)
+
+
+def read_gene_sets(gmt_path: str | os.PathLike, provenance_path: str | os.PathLike) -> GeneSetCollection:
+    """Read back the combined GMT and provenance JSON written by :func:`write_gene_sets`.
+
+    The GMT may be empty: when every configured source was unavailable, the run goes on and the
+    verdict says so.
+    """
+    provenance = json.loads(Path(provenance_path).read_text())
+    result = GeneSetCollection(provenance=provenance)
+    for name, collection, genes in _gmt_records(gmt_path, allow_empty=True):
+        result.sets[name] = genes
+        result.collection_of[name] = collection
+    return result
 
 
 def _source_kind(entry: Any, index: int) -> str:

@@ -13,17 +13,20 @@ steps whose rules differ with ports of DESeq2's own code (R/core.R, R/results.R,
 - the log-dispersion prior variance: ``estimateDispersionsPriorVar``, including its simulation for
   1-3 residual degrees of freedom;
 - Cook's outlier filtering: ``results()``'s rule;
-- independent filtering: ``pvalueAdjustment`` with R's ``lowess``.
+- independent filtering: ``pvalueAdjustment`` with R's ``lowess``;
+- the Wald test's expected counts, floored at 0.5 as in ``fitBeta``.
 
-Two places knowingly differ from R: when the parametric trend fails, R substitutes a ``locfit``
-local regression and knockseq substitutes PyDESeq2's mean trend (R's ``fitType = "mean"``); and the
-prior-variance simulation uses numpy's generator seeded with 2, not R's ``set.seed(2)`` stream,
-with its KL curve smoothed by a direct local-quadratic fit instead of ``loess``'s interpolation.
+The prior-variance simulation draws R's own random numbers (``set.seed(2)``, Mersenne-Twister,
+``rchisq``/``rnorm``) and smooths with R's ``loess`` surface, so it returns R's value. One place
+knowingly differs: when the parametric trend fails, R substitutes a ``locfit`` local regression
+and knockseq substitutes PyDESeq2's mean trend (R's ``fitType = "mean"``), with R's warning.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -32,7 +35,7 @@ from pydeseq2.dds import DeseqDataSet
 from pydeseq2.default_inference import DefaultInference
 from pydeseq2.ds import DeseqStats
 from pydeseq2.utils import n_or_more_replicates
-from scipy.special import gammaln, polygamma, psi
+from scipy.special import gammaln, ndtri, polygamma, psi
 from scipy.stats import f as f_distribution
 
 from knockseq.errors import InputError
@@ -304,6 +307,39 @@ class RInference(DefaultInference):
             disp[redo] = _fit_disp_grid(y[redo], mu_t[redo], design, max_disp, None, 1.0)
         return np.clip(disp, min_disp, max_disp), converged
 
+    def wald_test(
+        self,
+        design_matrix: np.ndarray,
+        disp: np.ndarray,
+        lfc: np.ndarray,
+        mu: np.ndarray,
+        ridge_factor: np.ndarray,
+        contrast: np.ndarray,
+        lfc_null: np.ndarray,
+        alt_hypothesis: Literal["greaterAbs", "lessAbs", "greater", "less"] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """PyDESeq2's Wald test with the means floored at ``min_mu``, as DESeq2's ``fitBeta``.
+
+        R computes the coefficient covariance from the same floored means as the GLM fit;
+        PyDESeq2 passes unfloored ones, which inflates the standard errors of genes with
+        expected counts below 0.5.
+
+        Returns
+        -------
+        tuple of ndarray
+            p-values, Wald statistics and standard errors (natural log scale).
+        """
+        return super().wald_test(
+            design_matrix=design_matrix,
+            disp=disp,
+            lfc=lfc,
+            mu=np.maximum(mu, self.min_mu),
+            ridge_factor=ridge_factor,
+            contrast=contrast,
+            lfc_null=lfc_null,
+            alt_hypothesis=alt_hypothesis,
+        )
+
 
 # --------------------------------------------------------------------------------------------
 # Dispersion trend (R/core.R: parametricDispersionFit, with stats::glm's Gamma fit)
@@ -396,41 +432,246 @@ def _hist_density(values: np.ndarray, breaks: np.ndarray) -> np.ndarray:
     return counts / (len(values) * np.diff(breaks))
 
 
-def _local_quadratic(x: np.ndarray, y: np.ndarray, x_new: np.ndarray, span: float) -> np.ndarray:
-    """``predict(loess(y ~ x, span = span), x_new)``, evaluated directly at every point.
+def _loess(x: np.ndarray, y: np.ndarray, x_new: np.ndarray, span: float) -> np.ndarray:
+    """``predict(loess(y ~ x, span = span), x_new)`` for sorted, distinct ``x`` (R's defaults).
 
-    Degree 2, tricube weights over the ``floor(n * span)`` nearest points; R interpolates between
-    kd-tree vertices instead, which moves the fitted curve very slightly.
+    Degree 2 with tricube weights over the ``floor(n * span)`` nearest points, evaluated as R's
+    ``surface = "interpolate"``: exact local fits (value and slope) at the vertices of a k-d tree
+    whose cells hold at most ``floor(n * span * 0.2)`` points, inside a bounding box widened by
+    0.5 %, and cubic Hermite interpolation between them.
     """
-    q = int(np.floor(len(x) * span))
-    fitted = np.empty(len(x_new))
-    for i, x0 in enumerate(x_new):
+    n = len(x)
+    q = int(np.floor(n * span))
+    cell_size = int(np.floor(n * span * 0.2))
+    margin = 0.005 * (x[-1] - x[0])
+    vertices = [x[0] - margin, x[-1] + margin]
+    cells = [(0, n - 1)]
+    while cells:
+        low, high = cells.pop()
+        if high - low + 1 > cell_size:
+            median = (low + high) // 2  # cells split at their median point (ehg124)
+            vertices.append(x[median])
+            cells += [(low, median), (median + 1, high)]
+    vertex = np.sort(vertices)
+    value = np.empty(len(vertex))
+    slope = np.empty(len(vertex))
+    for i, x0 in enumerate(vertex):
         dist = np.abs(x - x0)
-        h = np.sort(dist)[q - 1]
-        sw = np.sqrt(np.clip(1 - (dist / h) ** 3, 0, None) ** 3)
+        sw = np.sqrt(np.clip(1 - (dist / np.sort(dist)[q - 1]) ** 3, 0, None) ** 3)
         basis = np.vander(x - x0, 3, increasing=True)
-        fitted[i] = np.linalg.lstsq(basis * sw[:, None], y * sw, rcond=None)[0][0]
-    return fitted
+        value[i], slope[i] = np.linalg.lstsq(basis * sw[:, None], y * sw, rcond=None)[0][:2]
+    i = np.clip(np.searchsorted(vertex, x_new, side="right") - 1, 0, len(vertex) - 2)
+    h = vertex[i + 1] - vertex[i]
+    u = (x_new - vertex[i]) / h
+    return (
+        (1 - u) ** 2 * (1 + 2 * u) * value[i]
+        + u**2 * (3 - 2 * u) * value[i + 1]
+        + (u * (1 - u) ** 2 * slope[i] - u**2 * (1 - u) * slope[i + 1]) * h
+    )
 
 
-def _simulated_prior_var(residuals: np.ndarray, df: int, seed: int = 2) -> float:
+class _RRandom:
+    """R's default random numbers after ``set.seed(seed)``: Mersenne-Twister, inversion normals.
+
+    Reproduces the streams of ``runif``, ``rnorm`` and ``rchisq`` (R's ``rgamma``: Ahrens-Dieter
+    GD for shape >= 1, GS below), so the prior-variance simulation draws R's very numbers.
+    """
+
+    _BIG = 134217728.0  # 2^27, R's norm_rand INVERSION
+    _EXP_Q = np.cumsum(
+        [np.log(2) ** k / np.prod(np.arange(1, k + 1, dtype=float)) for k in range(1, 17)]
+    )
+
+    def __init__(self, seed: int) -> None:
+        state = seed & 0xFFFFFFFF
+        for _ in range(50):  # R's initial scrambling (RNG_Init)
+            state = (69069 * state + 1) & 0xFFFFFFFF
+        key = []
+        for _ in range(625):
+            state = (69069 * state + 1) & 0xFFFFFFFF
+            key.append(state)
+        self._mt = np.random.MT19937()
+        # the first of R's 625 seeds is the position, which FixupSeeds sets to 624
+        self._mt.state = {
+            "bit_generator": "MT19937",
+            "state": {"key": np.array(key[1:], dtype=np.uint32), "pos": 624},
+        }
+        self._buffer = np.empty(0)
+        self._scalars: list[float] = []
+        self._pos = 0
+        self.consumed = 0  # uniforms drawn so far
+
+    def _peek(self, n: int) -> np.ndarray:
+        """The next ``n`` values of ``unif_rand()``, without drawing them."""
+        if self._pos + n > len(self._buffer):
+            fresh = self._mt.random_raw(max(n, 1 << 16)) * 2.3283064365386963e-10
+            # fixup(): keep values strictly inside (0, 1)
+            fresh[fresh <= 0.0] = 0.5 * 2.328306437080797e-10
+            self._buffer = np.concatenate([self._buffer[self._pos :], fresh])
+            self._scalars = self._buffer.tolist()  # scalar draws read a list: far faster
+            self._pos = 0
+        return self._buffer[self._pos : self._pos + n]
+
+    def _take(self, n: int) -> np.ndarray:
+        """Draw the next ``n`` values of ``unif_rand()``."""
+        out = self._peek(n)
+        self._pos += n
+        self.consumed += n
+        return out
+
+    def _unif(self) -> float:
+        """Draw one ``unif_rand()``."""
+        if self._pos >= len(self._scalars):
+            self._peek(1)
+        value = self._scalars[self._pos]
+        self._pos += 1
+        self.consumed += 1
+        return value
+
+    def _exp_rand(self) -> float:
+        """R's ``exp_rand`` (Ahrens & Dieter 1972)."""
+        a, u = 0.0, self._unif()
+        while True:
+            u += u
+            if u > 1.0:
+                break
+            a += self._EXP_Q[0]
+        u -= 1.0
+        if u <= self._EXP_Q[0]:
+            return a + u
+        i, umin = 0, self._unif()
+        while True:
+            umin = min(umin, self._unif())
+            i += 1
+            if u <= self._EXP_Q[i]:
+                return a + umin * self._EXP_Q[0]
+
+    def rnorm(self, n: int, sd: float) -> np.ndarray:
+        """``rnorm(n, 0, sd)``; R draws nothing when ``sd`` is 0."""
+        if sd == 0.0:
+            return np.zeros(n)
+        u = self._take(2 * n).reshape(n, 2)
+        return sd * ndtri((np.floor(self._BIG * u[:, 0]) + u[:, 1]) / self._BIG)
+
+    def rchisq(self, n: int, df: float) -> np.ndarray:
+        """``rchisq(n, df)``, i.e. ``rgamma(n, df / 2, scale = 2)``."""
+        a = df / 2.0
+        if a < 1.0:
+            return 2.0 * np.array([self._gamma_gs(a) for _ in range(n)])
+        return 2.0 * self._gamma_gd(n, a)
+
+    def _gamma_gs(self, a: float) -> float:
+        """R's rgamma for shape < 1 (Ahrens & Dieter 1974, GS)."""
+        e = 1.0 + 0.36787944117144233 * a
+        while True:
+            p = e * self._unif()
+            if p >= 1.0:
+                x = -math.log((e - p) / a)
+                if self._exp_rand() >= (1.0 - a) * math.log(x):
+                    return x
+            else:
+                x = math.exp(math.log(p) / a)
+                if self._exp_rand() >= x:
+                    return x
+
+    def _gamma_gd(self, n: int, a: float) -> np.ndarray:
+        """R's rgamma for shape >= 1 (Ahrens & Dieter 1982, GD), ``n`` draws.
+
+        A draw starts with a normal (2 uniforms) and nearly always ends after at most one more
+        uniform. Those outcomes are computed for every start position of a block at once and
+        the draws hop through the block; a draw that reaches the double-exponential loop
+        (step 8) runs it scalar, and the next block starts after it.
+        """
+        s2 = a - 0.5
+        s = np.sqrt(s2)
+        d = 5.656854 - 12.0 * s
+        r = 1.0 / a
+        q0 = (
+            (((((2.424e-4 * r + 2.4511e-4) * r - 7.388e-5) * r + 0.00144121) * r + 0.00801191) * r
+             + 0.02083148) * r + 0.04166669
+        ) * r
+        if a <= 3.686:
+            b, si, c = 0.463 + s + 0.178 * s2, 1.235, 0.195 / s - 0.079 + 0.16 * s
+        elif a <= 13.022:
+            b, si, c = 1.654 + 0.0076 * s2, 1.68 / s + 0.275, 0.062 / s + 0.024
+        else:
+            b, si, c = 1.77, 0.75, 0.1515 / s
+
+        def near(t, v):  # the log quotient by its series, for |v| <= 0.25
+            poly = ((((((0.1233795 * v - 0.1367177) * v + 0.1423657) * v - 0.1662921) * v
+                      + 0.2000062) * v - 0.250003) * v + 0.3333333) * v
+            return q0 + 0.5 * t * t * poly
+
+        def quotient(t: np.ndarray) -> np.ndarray:
+            v = t / (s + s)
+            with np.errstate(invalid="ignore"):
+                far = q0 - s * t + 0.25 * t * t + (s2 + s2) * np.log(1.0 + v)
+            return np.where(np.abs(v) <= 0.25, near(t, v), far)
+
+        def quotient_scalar(t: float) -> float:
+            v = t / (s + s)
+            if abs(v) <= 0.25:
+                return near(t, v)
+            return q0 - s * t + 0.25 * t * t + (s2 + s2) * math.log(1.0 + v)
+
+        out = np.empty(n)
+        k = 0
+        while k < n:
+            start = self.consumed
+            block = self._peek(3 * (n - k) + 3)
+            t = ndtri((np.floor(self._BIG * block[:-2]) + block[1:-1]) / self._BIG)
+            u = block[2:]
+            x = s + 0.5 * t
+            with np.errstate(invalid="ignore", divide="ignore"):
+                accept_3 = (d * u <= t * t * t) | ((x > 0.0) & (np.log(1.0 - u) <= quotient(t)))
+            # uniforms used by a draw starting at each position; 0: it goes on to step 8
+            used = np.where(t >= 0.0, 2, np.where(accept_3, 3, 0)).tolist()
+            values = (x * x).tolist()
+            at = drawn = 0  # block positions reached by the hops, and already drawn
+            while k < n and at < len(used):
+                if used[at]:
+                    out[k] = values[at]
+                    at += used[at]
+                else:
+                    self._take(at + 3 - drawn)
+                    out[k] = self._gamma_gd_step8(s, b, si, c, quotient_scalar)
+                    at = drawn = self.consumed - start
+                k += 1
+            self._take(at - drawn)
+        return out
+
+    def _gamma_gd_step8(
+        self, s: float, b: float, si: float, c: float, quotient: Callable[[float], float]
+    ) -> float:
+        """Steps 8-11 of GD: double-exponential rejection sampling."""
+        while True:
+            e = self._exp_rand()
+            w = 2.0 * self._unif() - 1.0
+            t = b - si * e if w < 0.0 else b + si * e
+            if t >= -0.71874483771719:
+                q = quotient(t)
+                if q > 0.0 and c * abs(w) <= math.expm1(q) * math.exp(e - 0.5 * t * t):
+                    return (s + 0.5 * t) ** 2
+
+
+def _simulated_prior_var(residuals: np.ndarray, df: int) -> float:
     """Prior variance matching log chi-square noise plus a normal prior to the residuals.
 
-    DESeq2's Monte-Carlo estimator for 1-3 residual degrees of freedom: for 200 prior variances
-    in [0, 8], simulate 1e4 log dispersion residuals, take the KL divergence of the residual
-    histogram from the simulated one, smooth the 200 divergences (loess, span 0.2) and take the
-    minimiser on a 1000-point grid, floored at 0.25.
+    DESeq2's Monte-Carlo estimator for 1-3 residual degrees of freedom, with R's random numbers
+    after ``set.seed(2)``: for 200 prior variances in [0, 8], simulate 1e4 log dispersion
+    residuals, take the KL divergence of the residual histogram from the simulated one, smooth
+    the 200 divergences (loess, span 0.2) and take the minimiser on a 1000-point grid, floored
+    at 0.25.
     """
     breaks = np.arange(-20, 21) / 2
     observed = residuals[(residuals > breaks[0]) & (residuals < breaks[-1])]
     observed_density = _hist_density(observed, breaks)
     var_grid = np.linspace(0, 8, 200)
-    rng = np.random.default_rng(seed)
+    rng = _RRandom(2)
     kl = np.empty(len(var_grid))
     for i, var in enumerate(var_grid):
-        simulated = (
-            np.log(rng.chisquare(df, 10_000)) + rng.normal(0, np.sqrt(var), 10_000) - np.log(df)
-        )
+        chisq = rng.rchisq(10_000, df)
+        simulated = np.log(chisq) + rng.rnorm(10_000, np.sqrt(var)) - np.log(df)
         simulated = simulated[(simulated > breaks[0]) & (simulated < breaks[-1])]
         simulated_density = _hist_density(simulated, breaks)
         both = np.concatenate([observed_density, simulated_density])
@@ -440,7 +681,7 @@ def _simulated_prior_var(residuals: np.ndarray, df: int, seed: int = 2) -> float
             * (np.log(observed_density + small) - np.log(simulated_density + small))
         )
     fine_grid = np.linspace(0, 8, 1000)
-    smoothed = _local_quadratic(var_grid, kl, fine_grid, span=0.2)
+    smoothed = _loess(var_grid, kl, fine_grid, span=0.2)
     return max(float(fine_grid[np.argmin(smoothed)]), 0.25)
 
 
@@ -814,16 +1055,26 @@ def r_independent_filtering(
 class RDeseqStats(DeseqStats):
     """PyDESeq2's :class:`~pydeseq2.ds.DeseqStats` with R's ``results()`` defaults.
 
-    ``alpha`` defaults to 0.1 and independent filtering is :func:`r_independent_filtering`; the
-    baseMean threshold it chose is ``filter_threshold`` after ``summary()``.
+    ``alpha`` defaults to 0.1, the Wald test floors the means as R (:meth:`RInference.wald_test`)
+    and independent filtering is :func:`r_independent_filtering`; the baseMean threshold it chose
+    is ``filter_threshold`` after ``summary()``.
     """
 
     filter_threshold: float
 
     def __init__(
-        self, dds: DeseqDataSet, contrast: list[str] | np.ndarray, alpha: float = 0.1, **kwargs
+        self,
+        dds: DeseqDataSet,
+        contrast: list[str] | np.ndarray,
+        alpha: float = 0.1,
+        inference: RInference | None = None,
+        n_cpus: int | None = None,
+        **kwargs,
     ) -> None:
-        super().__init__(dds, contrast, alpha=alpha, **kwargs)
+        if inference is None:
+            inference = RInference(n_cpus=n_cpus)
+            inference.min_mu = dds.min_mu
+        super().__init__(dds, contrast, alpha=alpha, inference=inference, n_cpus=n_cpus, **kwargs)
 
     def _independent_filtering(self) -> None:
         """Set ``padj`` and ``filter_threshold`` as R's ``pvalueAdjustment``."""

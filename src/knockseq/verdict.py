@@ -45,6 +45,7 @@ def decide(
     *,
     fdr: float = 0.05,
     contrast: str | None = None,
+    de_settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Decide whether ER targets are suppressed, activated, unchanged, or the data cannot say.
 
@@ -86,6 +87,9 @@ def decide(
         FDR below which an ER set counts as significant.
     contrast : str, optional
         Contrast name; defaults to ``knockdown["contrast"]``.
+    de_settings : dict, optional
+        How the DE table was computed (``results/de/{contrast}.json``: compat mode, alpha,
+        design ...), recorded as ``de`` so the verdict states the statistics it rests on.
 
     Returns
     -------
@@ -123,15 +127,18 @@ def decide(
         "knockdown": _knockdown_evidence(knockdown, kd_status),
         "provenance": provenance,
         "software": software_versions(),
+        "de": de_settings,
     }
     result["summary"] = summary_line(result)
     return result
 
 
 def summary_line(verdict: dict[str, Any]) -> str:
-    """One line for people, e.g. ``kd_vs_ctrl: ER targets SUPPRESSED (HALLMARK_... NES -2.1, FDR 0.001; ...); knockdown effective``.
+    """The verdict in one line for people.
 
-    An FDR of 0 (no permutation as extreme as the data) is written ``~0``.
+    For example ``kd_vs_ctrl: ER targets SUPPRESSED (HALLMARK_ESTROGEN_RESPONSE_EARLY NES -2.10,
+    FDR 0.001; ...); knockdown effective``. An FDR of 0 (no permutation as extreme as the data)
+    is written ``~0``.
     """
     parts = []
     for name, info in verdict["gene_sets"].items():
@@ -241,7 +248,8 @@ def _targets_text(knockdown: dict[str, Any] | None) -> str:
     for target in (knockdown or {}).get("targets", []):
         name = target.get("gene_name") or target.get("gene")
         remaining = target.get("percent_remaining")
-        texts.append(f"{name} {remaining:.0f}% remaining" if _is_number(remaining) else f"{name} {target.get('status')}")
+        detail = f"{remaining:.0f}% remaining" if _is_number(remaining) else target.get("status")
+        texts.append(f"{name} {detail}")
     return ", ".join(texts) or "no target details"
 
 

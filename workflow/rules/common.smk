@@ -66,9 +66,12 @@ def all_outputs():
 
 def print_verdicts():
     """The one-line verdict of each contrast, printed when the run succeeds."""
-    from knockseq.verdict import summary_line_from_file
+    import json
+
+    from knockseq.verdict import summary_line
 
     for name in CONTRASTS:
         path = f"results/verdict/{name}.json"
         if os.path.exists(path):
-            print(summary_line_from_file(path))
+            with open(path) as handle:
+                print(summary_line(json.load(handle)))

@@ -41,6 +41,7 @@ rule ora:
         report("results/ora/{contrast}.tsv", caption="../report/ora.rst", category="Enrichment"),
     params:
         ora=config["ora"],
+        gsea=config["gsea"],
     log:
         "logs/ora/{contrast}.log",
     script:

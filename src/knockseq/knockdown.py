@@ -1,0 +1,225 @@
+"""Was the knockdown effective? Expression of the siRNA targets in one contrast.
+
+For each target gene (symbol or gene id) :func:`assess_knockdown` reports its fold change, padj,
+the percentage of control expression remaining and its normalised counts, and gives it a status:
+
+- ``effective``: ``percent_remaining <= effective_max_remaining`` (default 50) **and**
+  ``padj < alpha`` (default 0.05): at least halved, and not by chance;
+- ``weak``: not effective, but ``percent_remaining <= weak_max_remaining`` (default 80) with
+  ``padj < alpha`` (a real but modest drop), or ``percent_remaining <= effective_max_remaining``
+  without significance (a large drop the replicates cannot confirm);
+- ``failed``: anything else, including a target without a fold change (all-zero or removed by
+  the DE pre-filter) and a significant drop leaving more than ``weak_max_remaining`` percent.
+
+The headline ``percent_remaining`` is ``100 * 2 ** log2FoldChange``: the model's estimate, which
+accounts for size factors and the design's covariates (pairing, batch). The unshrunk
+(maximum-likelihood) fold change is used because apeGLM shrinks towards 0 and would understate a
+real knockdown of a noisy gene. ``percent_remaining_counts`` (``100 * mean normalised count of
+test samples / that of reference samples``) is reported beside it as a model-free check; the two
+differ when covariates matter or samples are unbalanced.
+
+The contrast's status is its **worst** target's. The usual targets, PPP3CA and PPP3CB, encode
+redundant catalytic subunits of calcineurin: either one left intact can carry the phosphatase
+activity, so the experiment tests loss of calcineurin only if every targeted paralog is down.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from knockseq.design import subset_samples
+from knockseq.errors import InputError
+
+#: Default thresholds; ``knockdown:`` in the config overrides them.
+DEFAULT_THRESHOLDS: dict[str, float] = {
+    "effective_max_remaining": 50.0,
+    "weak_max_remaining": 80.0,
+    "alpha": 0.05,
+}
+
+#: Statuses from worst to best.
+STATUSES = ("failed", "weak", "effective")
+
+
+def assess_knockdown(
+    de_table: pd.DataFrame,
+    normalized_counts: pd.DataFrame,
+    samples: pd.DataFrame,
+    contrast: Mapping[str, Any],
+    targets: Sequence[str],
+    thresholds: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """Knockdown efficiency of the target genes in one contrast.
+
+    Parameters
+    ----------
+    de_table : pandas.DataFrame
+        The contrast's results (``results/de/{contrast}.tsv``): at least gene_id, gene_name,
+        log2FoldChange, padj; one row per gene.
+    normalized_counts : pandas.DataFrame
+        ``results/de/{contrast}.normalized_counts.tsv``: gene_id, gene_name, then one column per
+        sample used by the contrast.
+    samples : pandas.DataFrame
+        The sample sheet.
+    contrast : mapping
+        ``name``, ``variable`` (default ``condition``), ``test``, ``reference``, ``where``.
+    targets : sequence of str
+        Gene symbols (matched case-sensitively against gene_name) or gene ids.
+    thresholds : mapping, optional
+        Overrides of :data:`DEFAULT_THRESHOLDS` (percentages, and the padj cut-off).
+
+    Returns
+    -------
+    dict
+        ``contrast``, ``status``, ``thresholds``, ``headline`` (how percent_remaining is
+        computed) and ``targets``: one dict per target with ``gene`` (as configured), gene_id,
+        gene_name, log2FoldChange, padj, percent_remaining, percent_remaining_counts,
+        mean_normalized_test, mean_normalized_reference, status, normalized_counts
+        (``{sample: value}``) and ``note`` (or None). Missing numbers are None.
+
+    Raises
+    ------
+    InputError
+        No targets, inconsistent thresholds, or a target absent from the table.
+    """
+    limits = _thresholds(thresholds)
+    name = str(contrast.get("name", "contrast"))
+    if not targets:
+        raise InputError("no knockdown targets given.", column="knockdown.targets", fix="list the genes the siRNA targets.")
+    variable = contrast.get("variable", "condition")
+    sheet = subset_samples(samples, contrast.get("where") or {}, name=name)
+    used = [s for s in sheet.index if s in normalized_counts.columns]
+    test = [s for s in used if sheet.loc[s, variable] == str(contrast["test"])]
+    reference = [s for s in used if sheet.loc[s, variable] == str(contrast["reference"])]
+    counts = normalized_counts.set_index("gene_id")
+
+    reports = []
+    for target in targets:
+        row, note = _match(de_table, target)
+        gene_counts = counts.loc[row["gene_id"], used].astype(float)
+        lfc, padj = _number(row["log2FoldChange"]), _number(row["padj"])
+        remaining = None if lfc is None else 100 * 2**lfc
+        mean_test, mean_ref = float(gene_counts[test].mean()), float(gene_counts[reference].mean())
+        if lfc is None:
+            note = _join(note, "no fold change (gene has no counts or was removed by the DE pre-filter)")
+        reports.append(
+            {
+                "gene": target,
+                "gene_id": row["gene_id"],
+                "gene_name": _text(row["gene_name"]),
+                "log2FoldChange": lfc,
+                "padj": padj,
+                "percent_remaining": remaining,
+                "percent_remaining_counts": 100 * mean_test / mean_ref if mean_ref > 0 else None,
+                "mean_normalized_test": mean_test,
+                "mean_normalized_reference": mean_ref,
+                "status": target_status(remaining, padj, limits),
+                "normalized_counts": {s: float(v) for s, v in gene_counts.items()},
+                "note": note,
+            }
+        )
+    return {
+        "contrast": name,
+        "status": min((r["status"] for r in reports), key=STATUSES.index),
+        "thresholds": limits,
+        "headline": "percent_remaining = 100 * 2^log2FoldChange (unshrunk model estimate)",
+        "targets": reports,
+    }
+
+
+def target_status(percent_remaining: float | None, padj: float | None, thresholds: Mapping[str, float]) -> str:
+    """Status of one target, by the rules in the module docstring.
+
+    Parameters
+    ----------
+    percent_remaining : float or None
+        ``100 * 2 ** log2FoldChange``; None when there is no fold change.
+    padj : float or None
+        Adjusted p-value; None when not tested (counts as not significant).
+    thresholds : mapping
+        ``effective_max_remaining``, ``weak_max_remaining``, ``alpha``.
+
+    Returns
+    -------
+    str
+        One of :data:`STATUSES`.
+    """
+    if percent_remaining is None:
+        return "failed"
+    significant = padj is not None and padj < thresholds["alpha"]
+    large = percent_remaining <= thresholds["effective_max_remaining"]
+    if large and significant:
+        return "effective"
+    if large or (significant and percent_remaining <= thresholds["weak_max_remaining"]):
+        return "weak"
+    return "failed"
+
+
+def _thresholds(given: Mapping[str, float] | None) -> dict[str, float]:
+    """Defaults overridden by ``given``, checked to be ordered percentages and a probability."""
+    unknown = set(given or {}) - set(DEFAULT_THRESHOLDS)
+    if unknown:
+        key = sorted(unknown)[0]
+        raise InputError(
+            f"unknown knockdown threshold '{key}'.",
+            column=f"knockdown.{key}",
+            fix=f"use {', '.join(DEFAULT_THRESHOLDS)}.",
+        )
+    limits = {k: float(v) for k, v in {**DEFAULT_THRESHOLDS, **(given or {})}.items()}
+    if not 0 < limits["effective_max_remaining"] <= limits["weak_max_remaining"] <= 100:
+        raise InputError(
+            f"knockdown thresholds must satisfy 0 < effective_max_remaining "
+            f"({limits['effective_max_remaining']:g}) <= weak_max_remaining "
+            f"({limits['weak_max_remaining']:g}) <= 100.",
+            column="knockdown.effective_max_remaining",
+            fix="set effective_max_remaining at or below weak_max_remaining (defaults 50 and 80).",
+        )
+    if not 0 < limits["alpha"] < 1:
+        raise InputError(
+            f"knockdown alpha {limits['alpha']:g} is not between 0 and 1.",
+            column="knockdown.alpha",
+            fix="use e.g. 0.05.",
+        )
+    return limits
+
+
+def _match(de_table: pd.DataFrame, target: str) -> tuple[pd.Series, str | None]:
+    """The DE row of ``target`` (gene_id or exact symbol), and a note if the symbol was ambiguous.
+
+    A symbol shared by several gene ids (retired ids keep their old symbol) resolves to the most
+    expressed one, the one an siRNA effect would be measured on.
+    """
+    hits = de_table[(de_table["gene_id"] == target) | (de_table["gene_name"] == target)]
+    if hits.empty:
+        names = de_table["gene_name"].dropna().astype(str).unique().tolist()
+        close = [n for n in names if n.lower() == target.lower()]
+        close += [n for n in difflib.get_close_matches(target, names, n=5, cutoff=0.8) if n not in close]
+        hint = f" Close matches: {', '.join(close)}." if close else ""
+        raise InputError(
+            f"knockdown target '{target}' is neither a gene_id nor a gene_name in the results.{hint}",
+            column="knockdown.targets",
+            fix="give the target's symbol exactly as in the annotation (case matters) or its gene id.",
+        )
+    if len(hits) == 1:
+        return hits.iloc[0], None
+    best = hits.loc[hits["baseMean"].fillna(-1).idxmax()]
+    others = ", ".join(g for g in hits["gene_id"] if g != best["gene_id"])
+    return best, f"'{target}' matches {len(hits)} gene ids; used the most expressed, {best['gene_id']} (others: {others})"
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a float, None if missing."""
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _text(value: Any) -> str | None:
+    """``value`` as a string, None if missing."""
+    return None if value is None or pd.isna(value) else str(value)
+
+
+def _join(note: str | None, more: str) -> str:
+    """Append ``more`` to an optional note."""
+    return more if note is None else f"{note}; {more}"

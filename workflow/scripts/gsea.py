@@ -1,0 +1,27 @@
+"""Rule gsea: preranked GSEA of one contrast's DE table."""
+
+import pandas as pd
+
+from knockseq.enrichment import run_gsea
+from knockseq.genesets import read_gene_sets
+from knockseq.io import write_tsv
+from knockseq.step import run_step
+
+
+def main(snakemake) -> None:
+    options = snakemake.params.gsea
+    table = run_gsea(
+        pd.read_csv(snakemake.input.table, sep="\t"),
+        read_gene_sets(snakemake.input.gmt, snakemake.input.provenance),
+        ranking=options["ranking"],
+        permutations=options["permutations"],
+        min_size=options["min_size"],
+        max_size=options["max_size"],
+        seed=options["seed"],
+        method=options["method"],
+        threads=snakemake.threads,
+    )
+    write_tsv(table, snakemake.output[0])
+
+
+run_step(main, snakemake, log=snakemake.log[0])
