@@ -4,7 +4,7 @@ rule de:
         sheet=config["samples"],
     output:
         table=report("results/de/{contrast}.tsv", caption="../report/de.rst", category="Differential expression"),
-        normalized="results/de/{contrast}.normalized_counts.tsv",
+        normalized_counts="results/de/{contrast}.normalized_counts.tsv",
         size_factors="results/de/{contrast}.size_factors.tsv",
         metadata="results/de/{contrast}.json",
     params:

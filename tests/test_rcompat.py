@@ -1,0 +1,374 @@
+"""knockseq.rcompat against R DESeq2 1.38.3 (``shared/reference``, made by deseq2_ref.R).
+
+The slow tests fit the three reference runs exactly as R did: no pre-filtering, DESeq2
+defaults, ``results(alpha = 0.1)``, ``lfcShrink(type = "apeglm")``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+
+import numpy as np
+import pandas as pd
+import pydeseq2
+import pytest
+from conftest import shared_path
+from pydeseq2.dds import DeseqDataSet
+from pydeseq2.default_inference import DefaultInference
+from pydeseq2.ds import DeseqStats
+
+from knockseq.errors import InputError
+from knockseq.rcompat import (
+    PARAMETRIC_FIT_FAILED,
+    RDeseqDataSet,
+    RDeseqStats,
+    RInference,
+    _p_adjust_bh,
+    _parametric_dispersion_fit,
+    _RRandom,
+    _simulated_prior_var,
+    lowess,
+    r_independent_filtering,
+)
+
+# name -> (data set, design, contrast, R's trend coefficients, prior variance, filter threshold)
+RUNS = {
+    "airway_cell_dex": ("airway", "~cell + dex", ["dex", "trt", "untrt"], (0.009522, 3.6001),
+                        0.5285, 4.503),
+    "airway_dex": ("airway", "~dex", ["dex", "trt", "untrt"], (0.027739, 3.3802), 0.9206, 3.591),
+    "pasilla_type_condition": ("pasilla", "~type + condition",
+                               ["condition", "treated", "untreated"], (0.007984, 2.5686), 0.2552,
+                               3.898),
+}
+
+
+def reference(name: str, kind: str) -> pd.DataFrame:
+    """One of R's result tables, indexed by gene."""
+    return pd.read_csv(shared_path(f"reference/{name}.{kind}.tsv"), sep="\t", index_col=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# The PyDESeq2 internals rcompat overrides or reads
+# ---------------------------------------------------------------------------------------------
+
+
+def _source(obj: object) -> str:
+    return inspect.getsource(obj)
+
+
+PINNED = [
+    # (what, check) -- each check is True when PyDESeq2 still works the way rcompat assumes
+    ("DeseqDataSet.deseq2 calls fit_dispersion_trend/prior/MAP and cooks_outlier",
+     lambda: all(f"self.{m}()" in _source(DeseqDataSet.deseq2) for m in (
+         "fit_genewise_dispersions", "fit_dispersion_trend", "fit_dispersion_prior",
+         "fit_MAP_dispersions", "calculate_cooks", "cooks_outlier"))),
+    ("DeseqDataSet.fit_dispersion_trend calls _fit_parametric_dispersion_trend(vst)",
+     lambda: "self._fit_parametric_dispersion_trend(vst)" in _source(
+         DeseqDataSet.fit_dispersion_trend)),
+    ("DeseqDataSet._fit_mean_dispersion_trend(vst) exists (parametric fallback)",
+     lambda: list(inspect.signature(DeseqDataSet._fit_mean_dispersion_trend).parameters)
+     == ["self", "vst"]),
+    ("DeseqDataSet.fit_genewise_dispersions passes _MoM_dispersions and _mu_hat to alpha_mle",
+     lambda: all(s in _source(DeseqDataSet.fit_genewise_dispersions) for s in (
+         "self.inference.alpha_mle(", '"_MoM_dispersions"', '"_mu_hat"', "mu_param_name"))),
+    ("DeseqDataSet.fit_MAP_dispersions reads uns['prior_disp_var'] and sets var['dispersions']",
+     lambda: all(s in _source(DeseqDataSet.fit_MAP_dispersions) for s in (
+         '"prior_disp_var"', '"_squared_logres"', 'self.var["dispersions"]'))),
+    ("DeseqDataSet.disp_function reads uns['trend_coeffs'] / uns['disp_function_type']",
+     lambda: '"trend_coeffs"' in _source(DeseqDataSet.disp_function)
+     and '"disp_function_type"' in _source(DeseqDataSet.disp_function)),
+    ("DeseqDataSet._refit_without_outliers reuses self.inference, trend and prior",
+     lambda: all(s in _source(DeseqDataSet._refit_without_outliers) for s in (
+         "inference=self.inference", 'self.uns["prior_disp_var"]', "sub_dds.disp_function("))),
+    ("DeseqDataSet._replace_outliers sets obs['replaceable'] and var['replaced']",
+     lambda: all(s in _source(DeseqDataSet._replace_outliers) for s in (
+         'self.obs["replaceable"]', 'self.var["replaced"]'))),
+    ("DeseqDataSet.cooks_outlier caches var['_pvalue_cooks_outlier']",
+     lambda: '"_pvalue_cooks_outlier"' in _source(DeseqDataSet.cooks_outlier)),
+    ("DefaultInference.alpha_mle signature",
+     lambda: list(inspect.signature(DefaultInference.alpha_mle).parameters) == [
+         "self", "counts", "design_matrix", "mu", "alpha_hat", "min_disp", "max_disp",
+         "prior_disp_var", "cr_reg", "prior_reg", "optimizer"]),
+    ("DefaultInference.wald_test signature",
+     lambda: list(inspect.signature(DefaultInference.wald_test).parameters) == [
+         "self", "design_matrix", "disp", "lfc", "mu", "ridge_factor", "contrast", "lfc_null",
+         "alt_hypothesis"]),
+    ("DeseqStats.run_wald_test calls self.inference.wald_test",
+     lambda: "self.inference.wald_test(" in _source(DeseqStats.run_wald_test)),
+    ("DeseqStats.summary calls _independent_filtering and _cooks_filtering",
+     lambda: "self._independent_filtering()" in _source(DeseqStats.summary)
+     and "self._cooks_filtering()" in _source(DeseqStats.summary)),
+    ("DeseqStats._cooks_filtering uses dds.cooks_outlier()",
+     lambda: "self.dds.cooks_outlier()" in _source(DeseqStats._cooks_filtering)),
+    ("DeseqStats.__init__ takes alpha, inference, n_cpus",
+     lambda: {"alpha", "inference", "n_cpus"} <= set(inspect.signature(
+         DeseqStats.__init__).parameters)),
+]
+
+
+def test_pydeseq2_is_the_pinned_version() -> None:
+    assert pydeseq2.__version__ == "0.5.4", (
+        f"knockseq.rcompat overrides PyDESeq2 0.5.4 internals, found {pydeseq2.__version__}: "
+        "re-check every item of PINNED in tests/test_rcompat.py"
+    )
+
+
+@pytest.mark.parametrize(("what", "check"), PINNED, ids=[p[0].split()[0] for p in PINNED])
+def test_pydeseq2_internals_rcompat_relies_on(what: str, check) -> None:
+    assert check(), f"PyDESeq2 changed: no longer true that {what}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Building blocks, checked against R
+# ---------------------------------------------------------------------------------------------
+
+
+def test_lowess_is_exact_on_a_line() -> None:
+    x = np.arange(10.0)
+    np.testing.assert_allclose(lowess(x, 2 * x + 1, f=0.5), 2 * x + 1, rtol=1e-13)
+
+
+def test_lowess_downweights_an_outlier_as_r() -> None:
+    # R: lowess(1:10, c(2, 4, 3, 8, 10, 30, 14, 16, 15, 20), f = 0.5)$y
+    y = np.array([2, 4, 3, 8, 10, 30, 14, 16, 15, 20], dtype=float)
+    r = [2.089824765, 3.448886924, 5.005328769, 7.211665470, 10.0, 12.0, 14.0, 15.257112430,
+         17.341860588, 19.314609732]
+    np.testing.assert_allclose(lowess(np.arange(1.0, 11.0), y, f=0.5), r, rtol=1e-9)
+
+
+def test_lowess_matches_r_on_cars() -> None:
+    # R: lowess(cars)$y (ties in x, delta interpolation, 3 robustness iterations)
+    speed = [4, 4, 7, 7, 8, 9, 10, 10, 10, 11, 11, 12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14,
+             15, 15, 15, 16, 16, 17, 17, 17, 18, 18, 18, 18, 19, 19, 19, 20, 20, 20, 20, 20, 22,
+             23, 24, 24, 24, 24, 25]
+    dist = [2, 10, 4, 22, 16, 10, 18, 26, 34, 17, 28, 14, 20, 24, 28, 26, 34, 34, 46, 26, 36, 60,
+            80, 20, 26, 54, 32, 40, 32, 40, 50, 42, 56, 76, 84, 36, 46, 68, 32, 48, 52, 56, 64, 66,
+            54, 70, 92, 93, 120, 85]
+    fitted = lowess(np.array(speed, float), np.array(dist, float))
+    r_head = [4.965459277, 4.965459277, 13.124495040, 13.124495040, 15.858633382, 18.579690514]
+    np.testing.assert_allclose(fitted[:6], r_head, rtol=1e-9)
+    np.testing.assert_allclose(fitted[-5:], [73.079695269, 78.643163554, 78.643163554,
+                                             78.643163554, 84.328698097], rtol=1e-9)
+
+
+def test_bh_ignores_missing_p_values_as_p_adjust() -> None:
+    # p.adjust(c(0.01, 0.04, NA, 0.03), "BH"): n = 3 tested values
+    np.testing.assert_allclose(
+        _p_adjust_bh(np.array([0.01, 0.04, np.nan, 0.03])), [0.03, 0.04, np.nan, 0.04]
+    )
+
+
+@pytest.mark.parametrize("name", list(RUNS))
+def test_independent_filtering_reproduces_r_padj(name: str) -> None:
+    res = reference(name, "deseq2")
+    padj, threshold = r_independent_filtering(res["baseMean"].to_numpy(), res["pvalue"].to_numpy())
+    assert np.array_equal(np.isnan(padj), res["padj"].isna().to_numpy())
+    np.testing.assert_allclose(padj[~np.isnan(padj)], res["padj"].dropna(), rtol=1e-12)
+    assert threshold == pytest.approx(RUNS[name][5], abs=5e-4)
+
+
+def test_no_filtering_when_no_filter_rejects_more_than_10() -> None:
+    rng = np.random.default_rng(0)
+    base_mean = np.concatenate([np.zeros(100), rng.gamma(1.0, 50.0, 900)])
+    pvalue = np.where(base_mean > 0, rng.uniform(size=1000), np.nan)
+    padj, threshold = r_independent_filtering(base_mean, pvalue)
+    assert threshold == np.quantile(base_mean, 0.1)  # theta[1] = share of zero means
+    np.testing.assert_allclose(padj[100:], _p_adjust_bh(pvalue[100:]))
+
+
+@pytest.mark.parametrize("name", list(RUNS))
+def test_parametric_trend_reproduces_r_from_r_gene_estimates(name: str) -> None:
+    disp = reference(name, "dispersions").dropna()
+    base_mean = reference(name, "deseq2").loc[disp.index, "baseMean"].to_numpy()
+    use = disp["dispGeneEst"].to_numpy() > 1e-6
+    coeffs = _parametric_dispersion_fit(base_mean[use], disp["dispGeneEst"].to_numpy()[use])
+    np.testing.assert_allclose(coeffs, RUNS[name][3], rtol=2e-4)
+    fitted = coeffs[0] + coeffs[1] / base_mean
+    np.testing.assert_allclose(fitted, disp["dispFit"], rtol=1e-10)
+
+
+def test_r_random_numbers() -> None:
+    # set.seed(2); runif(3); set.seed(2); rnorm(3); set.seed(2); rchisq(5, 3);
+    # then sum(rchisq(1e4, 1)) continuing the last stream
+    np.testing.assert_allclose(_RRandom(2)._take(3), [0.1848823, 0.7023740, 0.5733263], atol=5e-8)
+    np.testing.assert_allclose(_RRandom(2).rnorm(3, 1.0), [-0.89691455, 0.18484918, 1.58784533],
+                               atol=5e-9)
+    rng = _RRandom(2)
+    np.testing.assert_allclose(rng.rchisq(5, 3), [0.60839876, 0.53883408, 0.37812323, 2.25913078,
+                                                  0.83222761], atol=5e-9)
+    rng = _RRandom(2)
+    sums = [rng.rchisq(10_000, df).sum() for df in (1.5, 1, 2)]
+    np.testing.assert_allclose(sums, [15263.4376829428, 9822.77903582477, 20109.6045101077],
+                               rtol=1e-13)
+
+
+def test_simulated_prior_variance_is_r_value() -> None:
+    # estimateDispersionsPriorVar on R's own airway ~cell+dex residuals (3 residual df)
+    disp = reference("airway_cell_dex", "dispersions").dropna()
+    residuals = np.log(disp["dispGeneEst"]) - np.log(disp["dispFit"])
+    residuals = residuals[disp["dispGeneEst"] >= 1e-6].to_numpy()
+    assert _simulated_prior_var(residuals, 3) == pytest.approx(66 * 8 / 999)  # R: 0.5285285
+    assert _simulated_prior_var(residuals, 2) == pytest.approx(34 * 8 / 999)  # R: 0.2722723
+    assert _simulated_prior_var(residuals, 1) == 0.25  # R: argmin 0, floored
+
+
+# ---------------------------------------------------------------------------------------------
+# RDeseqDataSet behaviour on small data
+# ---------------------------------------------------------------------------------------------
+
+
+def small_dataset(design: str = "~condition", samples: int = 6, genes: int = 40,
+                  **kwargs) -> RDeseqDataSet:
+    """A tiny dataset (no fitting done) with two conditions and two batches."""
+    rng = np.random.default_rng(1)
+    counts = pd.DataFrame(
+        rng.negative_binomial(5, 0.05, size=(samples, genes)),
+        index=[f"s{i}" for i in range(samples)],
+        columns=[f"g{j}" for j in range(genes)],
+    )
+    metadata = pd.DataFrame(
+        {"condition": ["A", "B"] * (samples // 2), "batch": ["x"] * (samples // 2)
+         + ["y"] * (samples - samples // 2)},
+        index=counts.index,
+    )
+    return RDeseqDataSet(counts=counts, metadata=metadata, design=design, quiet=True, n_cpus=1,
+                         **kwargs)
+
+
+def test_failed_parametric_trend_warns_as_r_and_uses_the_mean() -> None:
+    dds = small_dataset()
+    dds.var["non_zero"] = True
+    dds.var["_normed_means"] = np.linspace(1, 1000, dds.n_vars)
+    # dispersion rising with the mean: a0 + a1 / mean cannot fit it with a1 > 0
+    dds.var["genewise_dispersions"] = dds.var["_normed_means"] / 100
+    with pytest.warns(UserWarning, match="the parametric fit of dispersion estimates"):
+        dds.fit_dispersion_trend()
+    assert dds.uns["disp_function_type"] == "mean"
+    assert PARAMETRIC_FIT_FAILED.startswith("the parametric fit of dispersion estimates over")
+    np.testing.assert_allclose(dds.var["fitted_dispersions"], dds.uns["mean_disp"])
+
+
+def test_trend_needs_dispersions_above_the_floor() -> None:
+    dds = small_dataset()
+    dds.var["non_zero"] = True
+    dds.var["_normed_means"] = 10.0
+    dds.var["genewise_dispersions"] = 1e-8
+    with pytest.raises(InputError, match="2 orders of magnitude"):
+        dds.fit_dispersion_trend()
+
+
+def test_design_without_replicates_is_an_input_error() -> None:
+    dds = small_dataset(design="~condition", samples=2)
+    with pytest.raises(InputError, match="no replicates"):
+        dds.fit_genewise_dispersions()
+
+
+def test_only_r_inference_is_accepted() -> None:
+    with pytest.raises(TypeError, match="RInference"):
+        small_dataset(inference=DefaultInference(n_cpus=1))
+
+
+@pytest.mark.parametrize(("design", "spared"), [("~condition", True),
+                                                ("~batch + condition", False)])
+def test_cooks_three_larger_counts_rule_only_for_one_two_level_factor(design: str,
+                                                                      spared: bool) -> None:
+    dds = small_dataset(design=design, samples=12, genes=2, refit_cooks=False)
+    dds.X[:, 0] = [5, 100, 90, 80, 70, 60, 50, 40, 30, 20, 10, 1]
+    cooks = np.zeros((12, 2))
+    cooks[0, 0] = 100.0  # sample 0 is an outlier of gene 0, yet 10 counts are larger
+    cooks[3, 1] = 100.0
+    dds.layers["cooks"] = cooks
+    outlier = dds.cooks_outlier().to_numpy()
+    # R results(): the heuristic only for a design with a single two-level factor
+    assert outlier[0] == (not spared)
+    assert outlier[1]  # gene 1's outlier count is the largest: never spared
+
+
+# ---------------------------------------------------------------------------------------------
+# The three reference runs
+# ---------------------------------------------------------------------------------------------
+
+
+def load_run(name: str) -> tuple[pd.DataFrame, pd.DataFrame, str, list[str]]:
+    data, design, contrast = RUNS[name][:3]
+    counts = pd.read_csv(shared_path(f"data/{data}/counts.tsv.gz"), sep="\t", index_col=0)
+    metadata = pd.read_csv(shared_path(f"data/{data}/samples.tsv"), sep="\t", index_col=0)
+    metadata = metadata.loc[counts.columns]
+    for column in design.lstrip("~").replace(" ", "").split("+"):
+        levels = sorted(metadata[column].unique())
+        levels.remove(contrast[2]) if column == contrast[0] else None
+        first = [contrast[2]] if column == contrast[0] else []
+        metadata[column] = pd.Categorical(metadata[column], categories=first + levels)
+    return counts.T, metadata, design, contrast
+
+
+@pytest.fixture(scope="module", params=list(RUNS))
+def fitted(request) -> dict:
+    """One reference run fitted in R mode: dataset, stats, shrunk LFCs, R's tables."""
+    name = request.param
+    counts, metadata, design, contrast = load_run(name)
+    dds = RDeseqDataSet(counts=counts, metadata=metadata, design=design, quiet=True, n_cpus=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        dds.deseq2()
+    stats = RDeseqStats(dds, contrast=contrast, quiet=True, n_cpus=2)
+    stats.summary()
+    results = stats.results_df.copy()
+    coeff = next(c for c in dds.varm["LFC"].columns if c.startswith(contrast[0]))
+    stats.lfc_shrink(coeff=coeff)
+    return {
+        "name": name,
+        "dds": dds,
+        "stats": stats,
+        "results": results,
+        "shrunk": stats.LFC[coeff] / np.log(2),
+        "r_disp": reference(name, "dispersions"),
+        "r_res": reference(name, "deseq2"),
+        "r_shrunk": reference(name, "lfcshrink_apeglm")["log2FoldChange"],
+    }
+
+
+def median_rel_diff(ours: pd.Series, r: pd.Series) -> float:
+    both = ours.notna() & r.notna()
+    return float(((ours[both] - r[both]).abs() / r[both].abs()).median())
+
+
+def pearson(a: pd.Series, b: pd.Series) -> float:
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+@pytest.mark.slow
+def test_dispersion_trend_prior_and_final_dispersions(fitted: dict) -> None:
+    dds, r_disp = fitted["dds"], fitted["r_disp"]
+    assert median_rel_diff(dds.var["fitted_dispersions"], r_disp["dispFit"]) <= 1e-4
+    assert median_rel_diff(dds.var["dispersions"], r_disp["dispersion"]) <= 1e-3
+    np.testing.assert_allclose(dds.uns["trend_coeffs"], RUNS[fitted["name"]][3], rtol=2e-4)
+    assert float(dds.uns["prior_disp_var"]) == pytest.approx(RUNS[fitted["name"]][4], abs=5e-4)
+
+
+@pytest.mark.slow
+def test_fold_changes_and_wald_statistics(fitted: dict) -> None:
+    ours, r = fitted["results"], fitted["r_res"]
+    both = ours["padj"].notna() & r["padj"].notna()
+    assert pearson(ours.loc[both, "log2FoldChange"], r.loc[both, "log2FoldChange"]) >= 0.9999
+    assert pearson(ours.loc[both, "stat"], r.loc[both, "stat"]) >= 0.9999
+    # Cook's outliers: the same p-values set to NA
+    assert ours["pvalue"].isna().equals(r["pvalue"].isna())
+
+
+@pytest.mark.slow
+def test_independent_filtering_and_significant_genes(fitted: dict) -> None:
+    ours, r = fitted["results"], fitted["r_res"]
+    assert ours["padj"].notna().equals(r["padj"].notna())
+    assert fitted["stats"].filter_threshold == pytest.approx(RUNS[fitted["name"]][5], abs=5e-4)
+    ours_sig = set(ours.index[ours["padj"] < 0.05])
+    r_sig = set(r.index[r["padj"] < 0.05])
+    assert len(ours_sig & r_sig) / len(ours_sig | r_sig) >= 0.99
+
+
+@pytest.mark.slow
+def test_apeglm_shrunk_fold_changes(fitted: dict) -> None:
+    ours, r = fitted["shrunk"], fitted["r_shrunk"]
+    both = ours.notna() & r.notna()
+    assert pearson(ours[both], r[both]) >= 0.999
