@@ -129,11 +129,11 @@ def _fit_disp(
     prior_mean: np.ndarray | None,
     prior_var: float,
     min_log_alpha: float,
-    kappa_0: float = 1.0,
-    tol: float = 1e-6,
-    maxit: int = _MAXIT,
+    chunk: int = 8192,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """DESeq2's ``fitDisp``: Armijo line search on log alpha, one independent search per row.
+
+    Rows are searched ``chunk`` at a time, which bounds memory with many samples.
 
     Returns
     -------
@@ -142,6 +142,29 @@ def _fit_disp(
         value is the last accepted one, as in the C++ code, including its early exit when log
         alpha falls below ``min_log_alpha`` before the log posterior is updated).
     """
+    parts = [
+        _fit_disp_rows(
+            y[rows], mu[rows], design, log_alpha[rows],
+            None if prior_mean is None else prior_mean[rows], prior_var, min_log_alpha,
+        )
+        for rows in (slice(i, i + chunk) for i in range(0, len(y), chunk))
+    ]
+    return tuple(np.concatenate(part) for part in zip(*parts, strict=True))
+
+
+def _fit_disp_rows(
+    y: np.ndarray,
+    mu: np.ndarray,
+    design: np.ndarray,
+    log_alpha: np.ndarray,
+    prior_mean: np.ndarray | None,
+    prior_var: float,
+    min_log_alpha: float,
+    kappa_0: float = 1.0,
+    tol: float = 1e-6,
+    maxit: int = _MAXIT,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The line search of :func:`_fit_disp` on all given rows at once."""
     a = np.asarray(log_alpha, dtype=float).copy()
 
     def args(rows: np.ndarray) -> tuple:
@@ -201,11 +224,10 @@ def _fit_disp_grid(
     """DESeq2's ``fitDispGridWrapper``: best of 20 log-alpha values, then of 20 around it."""
     grid = np.linspace(np.log(1e-8), np.log(max_disp), 20)
     delta = grid[1] - grid[0]
-    mean = prior_mean
 
     def best(values: np.ndarray) -> np.ndarray:
         lps = np.column_stack(
-            [_log_posterior(values[:, t], y, mu, design, mean, prior_var) for t in range(20)]
+            [_log_posterior(values[:, t], y, mu, design, prior_mean, prior_var) for t in range(20)]
         )
         return values[np.arange(len(values)), np.argmax(lps, axis=1)]
 
@@ -473,14 +495,17 @@ def _loess(x: np.ndarray, y: np.ndarray, x_new: np.ndarray, span: float) -> np.n
 class _RRandom:
     """R's default random numbers after ``set.seed(seed)``: Mersenne-Twister, inversion normals.
 
-    Reproduces the streams of ``runif``, ``rnorm`` and ``rchisq`` (R's ``rgamma``: Ahrens-Dieter
-    GD for shape >= 1, GS below), so the prior-variance simulation draws R's very numbers.
+    Reproduces the streams of ``rnorm`` and ``rchisq`` (R's ``rgamma``: Ahrens & Dieter's GD for
+    shape >= 1, GS below, with ``exp_rand``), so the prior-variance simulation draws R's very
+    numbers. The rejection samplers use a variable number of uniforms per draw, so their
+    outcome is computed for every possible start position of a block of uniforms at once, and
+    the draws then hop through the block.
     """
 
     _BIG = 134217728.0  # 2^27, R's norm_rand INVERSION
-    _EXP_Q = np.cumsum(
-        [np.log(2) ** k / np.prod(np.arange(1, k + 1, dtype=float)) for k in range(1, 17)]
-    )
+    # exp_rand's q[k - 1] = sum(log(2)^i / i!, i = 1..k)
+    _EXP_Q = np.cumsum([math.log(2) ** k / math.factorial(k) for k in range(1, 17)])
+    _LOOKAHEAD = 20  # most uniforms one rejection step can need, with margin
 
     def __init__(self, seed: int) -> None:
         state = seed & 0xFFFFFFFF
@@ -497,9 +522,7 @@ class _RRandom:
             "state": {"key": np.array(key[1:], dtype=np.uint32), "pos": 624},
         }
         self._buffer = np.empty(0)
-        self._scalars: list[float] = []
         self._pos = 0
-        self.consumed = 0  # uniforms drawn so far
 
     def _peek(self, n: int) -> np.ndarray:
         """The next ``n`` values of ``unif_rand()``, without drawing them."""
@@ -508,7 +531,6 @@ class _RRandom:
             # fixup(): keep values strictly inside (0, 1)
             fresh[fresh <= 0.0] = 0.5 * 2.328306437080797e-10
             self._buffer = np.concatenate([self._buffer[self._pos :], fresh])
-            self._scalars = self._buffer.tolist()  # scalar draws read a list: far faster
             self._pos = 0
         return self._buffer[self._pos : self._pos + n]
 
@@ -516,35 +538,7 @@ class _RRandom:
         """Draw the next ``n`` values of ``unif_rand()``."""
         out = self._peek(n)
         self._pos += n
-        self.consumed += n
         return out
-
-    def _unif(self) -> float:
-        """Draw one ``unif_rand()``."""
-        if self._pos >= len(self._scalars):
-            self._peek(1)
-        value = self._scalars[self._pos]
-        self._pos += 1
-        self.consumed += 1
-        return value
-
-    def _exp_rand(self) -> float:
-        """R's ``exp_rand`` (Ahrens & Dieter 1972)."""
-        a, u = 0.0, self._unif()
-        while True:
-            u += u
-            if u > 1.0:
-                break
-            a += self._EXP_Q[0]
-        u -= 1.0
-        if u <= self._EXP_Q[0]:
-            return a + u
-        i, umin = 0, self._unif()
-        while True:
-            umin = min(umin, self._unif())
-            i += 1
-            if u <= self._EXP_Q[i]:
-                return a + umin * self._EXP_Q[0]
 
     def rnorm(self, n: int, sd: float) -> np.ndarray:
         """``rnorm(n, 0, sd)``; R draws nothing when ``sd`` is 0."""
@@ -556,34 +550,75 @@ class _RRandom:
     def rchisq(self, n: int, df: float) -> np.ndarray:
         """``rchisq(n, df)``, i.e. ``rgamma(n, df / 2, scale = 2)``."""
         a = df / 2.0
-        if a < 1.0:
-            return 2.0 * np.array([self._gamma_gs(a) for _ in range(n)])
-        return 2.0 * self._gamma_gd(n, a)
+        return 2.0 * (self._gamma_gs(n, a) if a < 1.0 else self._gamma_gd(n, a))
 
-    def _gamma_gs(self, a: float) -> float:
-        """R's rgamma for shape < 1 (Ahrens & Dieter 1974, GS)."""
-        e = 1.0 + 0.36787944117144233 * a
-        while True:
-            p = e * self._unif()
-            if p >= 1.0:
-                x = -math.log((e - p) / a)
-                if self._exp_rand() >= (1.0 - a) * math.log(x):
-                    return x
-            else:
-                x = math.exp(math.log(p) / a)
-                if self._exp_rand() >= x:
-                    return x
+    def _exp_table(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``exp_rand()`` started at each position of ``u``: value and uniforms used.
+
+        The count depends on the first uniform only; valid where 17 more values follow.
+        """
+        frac, exponent = np.frexp(u[: -self._LOOKAHEAD])
+        # doublings until u > 1: u * 2^m, exact in binary
+        m = np.where(frac > 0.5, 1 - exponent, 2 - exponent)
+        rest = np.ldexp(frac, exponent + m) - 1.0
+        base = (m - 1) * self._EXP_Q[0]
+        extra = np.searchsorted(self._EXP_Q, rest, side="left")  # do-while rounds, >= 1
+        running_min = u[1 : len(rest) + 1].copy()
+        window_min = np.where(extra == 0, running_min, np.nan)
+        for i in range(1, len(self._EXP_Q)):
+            running_min = np.minimum(running_min, u[1 + i : len(rest) + 1 + i])
+            window_min = np.where(extra == i, running_min, window_min)
+        simple = rest <= self._EXP_Q[0]
+        value = np.where(simple, base + rest, base + window_min * self._EXP_Q[0])
+        return value, np.where(simple, 1, 2 + extra)
+
+    def _hop(
+        self, n: int, first: Callable[[np.ndarray], tuple], retry: Callable[[np.ndarray], tuple]
+    ) -> np.ndarray:
+        """Run ``n`` rejection draws through the uniform stream.
+
+        ``first`` and ``retry`` map a block of uniforms to, per start position, the uniforms a
+        step uses, whether it accepts and the value; a draw starts with ``first`` and repeats
+        ``retry`` until accepted.
+        """
+        out = np.empty(n)
+        k = 0
+        retrying = False
+        while k < n:
+            block = self._peek(4 * (n - k) + 64 + self._LOOKAHEAD)
+            steps = [[t.tolist() for t in table(block)] for table in (first, retry)]
+            valid = min(len(step[0]) for step in steps)  # starts with all their uniforms in block
+            at = 0
+            while k < n and at < valid:
+                used, accepted, value = steps[retrying]
+                if accepted[at]:
+                    out[k] = value[at]
+                    k += 1
+                    retrying = False
+                else:
+                    retrying = True
+                at += used[at]
+            self._take(at)
+        return out
+
+    def _gamma_gs(self, n: int, a: float) -> np.ndarray:
+        """R's rgamma for shape < 1 (Ahrens & Dieter 1974, GS): unit-scale draws."""
+        e_a = 1.0 + 0.36787944117144233 * a
+
+        def attempt(u: np.ndarray) -> tuple:
+            e, e_used = self._exp_table(u[1:])
+            p = e_a * u[: len(e)]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                x = np.where(p >= 1.0, -np.log((e_a - p) / a), np.exp(np.log(p) / a))
+                accept = np.where(p >= 1.0, e >= (1.0 - a) * np.log(x), e >= x)
+            return 1 + e_used, accept, x
+
+        return self._hop(n, attempt, attempt)
 
     def _gamma_gd(self, n: int, a: float) -> np.ndarray:
-        """R's rgamma for shape >= 1 (Ahrens & Dieter 1982, GD), ``n`` draws.
-
-        A draw starts with a normal (2 uniforms) and nearly always ends after at most one more
-        uniform. Those outcomes are computed for every start position of a block at once and
-        the draws hop through the block; a draw that reaches the double-exponential loop
-        (step 8) runs it scalar, and the next block starts after it.
-        """
+        """R's rgamma for shape >= 1 (Ahrens & Dieter 1982, GD): unit-scale draws."""
         s2 = a - 0.5
-        s = np.sqrt(s2)
+        s = math.sqrt(s2)
         d = 5.656854 - 12.0 * s
         r = 1.0 / a
         q0 = (
@@ -597,61 +632,36 @@ class _RRandom:
         else:
             b, si, c = 1.77, 0.75, 0.1515 / s
 
-        def near(t, v):  # the log quotient by its series, for |v| <= 0.25
-            poly = ((((((0.1233795 * v - 0.1367177) * v + 0.1423657) * v - 0.1662921) * v
-                      + 0.2000062) * v - 0.250003) * v + 0.3333333) * v
-            return q0 + 0.5 * t * t * poly
-
         def quotient(t: np.ndarray) -> np.ndarray:
             v = t / (s + s)
+            poly = ((((((0.1233795 * v - 0.1367177) * v + 0.1423657) * v - 0.1662921) * v
+                      + 0.2000062) * v - 0.250003) * v + 0.3333333) * v
             with np.errstate(invalid="ignore"):
                 far = q0 - s * t + 0.25 * t * t + (s2 + s2) * np.log(1.0 + v)
-            return np.where(np.abs(v) <= 0.25, near(t, v), far)
+            return np.where(np.abs(v) <= 0.25, q0 + 0.5 * t * t * poly, far)
 
-        def quotient_scalar(t: float) -> float:
-            v = t / (s + s)
-            if abs(v) <= 0.25:
-                return near(t, v)
-            return q0 - s * t + 0.25 * t * t + (s2 + s2) * math.log(1.0 + v)
-
-        out = np.empty(n)
-        k = 0
-        while k < n:
-            start = self.consumed
-            block = self._peek(3 * (n - k) + 3)
-            t = ndtri((np.floor(self._BIG * block[:-2]) + block[1:-1]) / self._BIG)
-            u = block[2:]
+        def first(u: np.ndarray) -> tuple:
+            # steps 2-7: normal deviate t, then squeeze and quotient tests with one uniform;
+            # a rejected start goes on to step 8 after its 3 uniforms
+            t = ndtri((np.floor(self._BIG * u[:-2]) + u[1:-1]) / self._BIG)
             x = s + 0.5 * t
             with np.errstate(invalid="ignore", divide="ignore"):
-                accept_3 = (d * u <= t * t * t) | ((x > 0.0) & (np.log(1.0 - u) <= quotient(t)))
-            # uniforms used by a draw starting at each position; 0: it goes on to step 8
-            used = np.where(t >= 0.0, 2, np.where(accept_3, 3, 0)).tolist()
-            values = (x * x).tolist()
-            at = drawn = 0  # block positions reached by the hops, and already drawn
-            while k < n and at < len(used):
-                if used[at]:
-                    out[k] = values[at]
-                    at += used[at]
-                else:
-                    self._take(at + 3 - drawn)
-                    out[k] = self._gamma_gd_step8(s, b, si, c, quotient_scalar)
-                    at = drawn = self.consumed - start
-                k += 1
-            self._take(at - drawn)
-        return out
+                late = (d * u[2:] <= t * t * t) | ((x > 0.0) & (np.log(1.0 - u[2:]) <= quotient(t)))
+            return np.where(t >= 0.0, 2, 3), (t >= 0.0) | late, x * x
 
-    def _gamma_gd_step8(
-        self, s: float, b: float, si: float, c: float, quotient: Callable[[float], float]
-    ) -> float:
-        """Steps 8-11 of GD: double-exponential rejection sampling."""
-        while True:
-            e = self._exp_rand()
-            w = 2.0 * self._unif() - 1.0
-            t = b - si * e if w < 0.0 else b + si * e
-            if t >= -0.71874483771719:
-                q = quotient(t)
-                if q > 0.0 and c * abs(w) <= math.expm1(q) * math.exp(e - 0.5 * t * t):
-                    return (s + 0.5 * t) ** 2
+        def step8(u: np.ndarray) -> tuple:
+            # steps 8-11: double exponential proposal, hat acceptance
+            e, e_used = self._exp_table(u)
+            w = 2.0 * u[e_used + np.arange(len(e))] - 1.0
+            t = np.where(w < 0.0, b - si * e, b + si * e)
+            q = quotient(t)
+            with np.errstate(invalid="ignore", over="ignore"):
+                accept = (t >= -0.71874483771719) & (q > 0.0) & (
+                    c * np.abs(w) <= np.expm1(q) * np.exp(e - 0.5 * t * t)
+                )
+            return e_used + 1, accept, (s + 0.5 * t) ** 2
+
+        return self._hop(n, first, step8)
 
 
 def _simulated_prior_var(residuals: np.ndarray, df: int) -> float:
@@ -851,8 +861,8 @@ class RDeseqDataSet(DeseqDataSet):
         outlier = np.zeros(self.n_vars, dtype=bool)
         if samples > coefficients and for_max.any():
             cutoff = f_distribution.ppf(0.99, coefficients, samples - coefficients)
-            with np.errstate(invalid="ignore"):
-                outlier = np.nanmax(cooks[for_max], axis=0) > cutoff
+            # all-zero genes have no Cook's distances (NaN) and are never outliers
+            outlier = cooks[for_max].max(axis=0) > cutoff
         if outlier.any() and self._single_two_level_factor():
             genes = np.flatnonzero(outlier)
             worst = np.argmax(self.layers["cooks"][:, genes], axis=0)
@@ -1057,10 +1067,10 @@ class RDeseqStats(DeseqStats):
 
     ``alpha`` defaults to 0.1, the Wald test floors the means as R (:meth:`RInference.wald_test`)
     and independent filtering is :func:`r_independent_filtering`; the baseMean threshold it chose
-    is ``filter_threshold`` after ``summary()``.
+    is ``filter_threshold`` after ``summary()`` (NaN without independent filtering).
     """
 
-    filter_threshold: float
+    filter_threshold: float = float("nan")
 
     def __init__(
         self,

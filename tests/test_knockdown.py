@@ -1,0 +1,162 @@
+"""Knockdown efficiency: status rules, target matching, and the simulated PPP3CA/PPP3CB knockdown."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from knockseq.de import run_contrast
+from knockseq.errors import InputError
+from knockseq.io import write_json
+from knockseq.knockdown import DEFAULT_THRESHOLDS, assess_knockdown, target_status
+
+KD = {"name": "kd", "test": "knockdown", "reference": "control"}
+SAMPLES = ["c1", "c2", "k1", "k2"]
+
+
+def toy(rows: list[tuple]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """DE table, normalised counts and sheet from (gene_id, gene_name, baseMean, lfc, padj, counts)."""
+    de = pd.DataFrame(
+        [r[:5] for r in rows], columns=["gene_id", "gene_name", "baseMean", "log2FoldChange", "padj"]
+    )
+    counts = pd.DataFrame([(r[0], r[1], *r[5]) for r in rows], columns=["gene_id", "gene_name", *SAMPLES])
+    sheet = pd.DataFrame({"sample": SAMPLES, "condition": ["control"] * 2 + ["knockdown"] * 2})
+    return de, counts, sheet
+
+
+TOY = toy(
+    [
+        ("G1", "PPP3CA", 100.0, -2.0, 1e-6, (160.0, 160.0, 40.0, 40.0)),
+        ("G2", "PPP3CB", 50.0, -0.2, 1e-3, (60.0, 60.0, 52.0, 52.0)),
+        ("G3", "GAPDH", 900.0, 0.0, 0.9, (900.0, 900.0, 900.0, 900.0)),
+        ("G4", "DUP", 5.0, -3.0, None, (8.0, 8.0, 1.0, 1.0)),
+        ("G5", "DUP", 50.0, -1.5, 0.2, (80.0, 80.0, 20.0, 20.0)),
+        ("G6", None, 0.0, None, None, (0.0, 0.0, 0.0, 0.0)),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("remaining", "padj", "status"),
+    [
+        (25.0, 1e-10, "effective"),
+        (50.0, 0.049, "effective"),  # both limits inclusive/exclusive as documented
+        (50.0, 0.05, "weak"),  # large drop, not significant
+        (30.0, None, "weak"),  # large drop, not tested
+        (70.0, 1e-4, "weak"),  # modest but real drop
+        (80.0, 1e-4, "weak"),
+        (81.0, 1e-4, "failed"),  # significant but too small to matter
+        (70.0, 0.3, "failed"),  # modest and not significant: no evidence
+        (120.0, 1e-4, "failed"),
+        (None, None, "failed"),
+    ],
+)
+def test_target_status(remaining, padj, status):
+    assert target_status(remaining, padj, DEFAULT_THRESHOLDS) == status
+
+
+def test_overall_status_is_the_worst_target():
+    de, counts, sheet = TOY
+    report = assess_knockdown(de, counts, sheet, KD, ["PPP3CA", "PPP3CB"])
+    assert [t["status"] for t in report["targets"]] == ["effective", "failed"]
+    assert report["status"] == "failed"
+    assert assess_knockdown(de, counts, sheet, KD, ["PPP3CA"])["status"] == "effective"
+
+
+def test_target_report_fields():
+    de, counts, sheet = TOY
+    report = assess_knockdown(de, counts, sheet, KD, ["G1"], {"alpha": 0.01})
+    assert report["contrast"] == "kd"
+    assert report["thresholds"] == {"effective_max_remaining": 50.0, "weak_max_remaining": 80.0, "alpha": 0.01}
+    (target,) = report["targets"]
+    assert target == {
+        "gene": "G1",
+        "gene_id": "G1",
+        "gene_name": "PPP3CA",
+        "log2FoldChange": -2.0,
+        "padj": 1e-6,
+        "percent_remaining": 25.0,
+        "percent_remaining_counts": 25.0,
+        "mean_normalized_test": 40.0,
+        "mean_normalized_reference": 160.0,
+        "status": "effective",
+        "normalized_counts": {"c1": 160.0, "c2": 160.0, "k1": 40.0, "k2": 40.0},
+        "note": None,
+    }
+
+
+def test_shared_symbol_uses_the_most_expressed_gene():
+    de, counts, sheet = TOY
+    (target,) = assess_knockdown(de, counts, sheet, KD, ["DUP"])["targets"]
+    assert target["gene_id"] == "G5" and target["status"] == "weak"
+    assert target["note"] == "'DUP' matches 2 gene ids; used the most expressed, G5 (others: G4)"
+
+
+def test_target_without_fold_change_failed():
+    de, counts, sheet = TOY
+    (target,) = assess_knockdown(de, counts, sheet, KD, ["G6"])["targets"]
+    assert target["status"] == "failed" and target["percent_remaining"] is None
+    assert target["percent_remaining_counts"] is None
+    assert target["note"] == "no fold change (gene has no counts or was removed by the DE pre-filter)"
+
+
+def test_absent_target_lists_close_matches():
+    de, counts, sheet = TOY
+    with pytest.raises(InputError) as excinfo:
+        assess_knockdown(de, counts, sheet, KD, ["ppp3ca"])
+    assert str(excinfo.value) == (
+        "column 'knockdown.targets': knockdown target 'ppp3ca' is neither a gene_id nor a gene_name in "
+        "the results. Close matches: PPP3CA. Fix: give the target's symbol exactly as in the annotation "
+        "(case matters) or its gene id."
+    )
+    with pytest.raises(InputError, match="'PPP3CC' is neither .* Close matches: PPP3CB, PPP3CA"):
+        assess_knockdown(de, counts, sheet, KD, ["PPP3CC"])
+    with pytest.raises(InputError, match=r"'XYZ' is neither a gene_id nor a gene_name in the results\. Fix"):
+        assess_knockdown(de, counts, sheet, KD, ["XYZ"])
+
+
+def test_threshold_checks():
+    de, counts, sheet = TOY
+    with pytest.raises(InputError) as excinfo:
+        assess_knockdown(de, counts, sheet, KD, ["PPP3CA"], {"effective_max_remaining": 90})
+    assert str(excinfo.value) == (
+        "column 'knockdown.effective_max_remaining': knockdown thresholds must satisfy 0 < "
+        "effective_max_remaining (90) <= weak_max_remaining (80) <= 100. Fix: set "
+        "effective_max_remaining at or below weak_max_remaining (defaults 50 and 80)."
+    )
+    with pytest.raises(InputError, match="unknown knockdown threshold 'fdr'"):
+        assess_knockdown(de, counts, sheet, KD, ["PPP3CA"], {"fdr": 0.1})
+    with pytest.raises(InputError, match="no knockdown targets given"):
+        assess_knockdown(de, counts, sheet, KD, [])
+
+
+def star_counts(quantifiers) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """counts.tsv-shaped table from STAR ReadsPerGene column 4 (reverse-stranded), and the sheet."""
+    sheet = pd.read_csv(quantifiers / "samples.tsv", sep="\t")[["sample", "condition"]]
+    names = pd.read_csv(quantifiers / "truth.tsv", sep="\t", index_col="gene_id")["gene_name"]
+    columns = {}
+    for sample in sheet["sample"]:
+        table = pd.read_csv(quantifiers / "star" / sample / "ReadsPerGene.out.tab", sep="\t", header=None, index_col=0)
+        columns[sample] = table.loc[~table.index.str.startswith("N_"), 3]
+    counts = pd.DataFrame(columns).rename_axis("gene_id").sort_index().reset_index()
+    counts.insert(1, "gene_name", counts["gene_id"].map(names))
+    return counts, sheet
+
+
+def test_simulated_knockdown_is_effective(quantifiers, tmp_path):
+    counts, sheet = star_counts(quantifiers)
+    result = run_contrast(counts, sheet, contrast=KD, compat="pydeseq2")
+    report = assess_knockdown(result.table, result.normalized_counts, sheet, KD, ["PPP3CA", "ENSGSIM00000068"])
+    assert report["status"] == "effective"
+    ppp3ca, ppp3cb = report["targets"]
+    assert ppp3cb["gene_name"] == "PPP3CB" and ppp3cb["gene"] == "ENSGSIM00000068"
+    for target in (ppp3ca, ppp3cb):
+        # truth: log2FC -2, i.e. 25% remaining; median-of-ratios gives about -1.89 (27%)
+        assert 20 < target["percent_remaining"] < 33
+        assert target["percent_remaining_counts"] == pytest.approx(target["percent_remaining"], rel=0.1)
+        assert target["padj"] < 1e-8
+        assert list(target["normalized_counts"]) == sheet["sample"].tolist()
+    write_json(report, tmp_path / "kd.json")
+    assert json.loads((tmp_path / "kd.json").read_text())["targets"][1]["note"] is None
