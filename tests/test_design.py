@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import shared_path
 
 from knockseq.design import build_design, design_matrix, model_formula, sample_design, subset_samples
 from knockseq.errors import InputError
-from conftest import shared_path
 
 E2 = {"name": "e2", "test": "E2", "reference": "control"}
 T47D_WT = {"name": "wt", "test": "E2", "reference": "vehicle", "where": {"mutation": "WT"}}
@@ -46,7 +46,9 @@ def message(excinfo: pytest.ExceptionInfo) -> str:
 
 
 def test_reference_is_the_baseline_whatever_the_level_names_sort_to(airway):
-    design = build_design(airway, {"name": "dex", "variable": "dex", "test": "trt", "reference": "untrt"}, ["cell"])
+    design = build_design(
+        airway, {"name": "dex", "variable": "dex", "test": "trt", "reference": "untrt"}, ["cell"]
+    )
     assert list(design.metadata["dex"].cat.categories) == ["untrt", "trt"]
     assert design.coefficient == "dex[T.trt]"
     assert design.formula == "~ `cell` + `dex`"
@@ -117,7 +119,9 @@ def test_design_not_full_rank_names_the_redundant_column():
 
 
 def test_no_residual_degrees_of_freedom():
-    sheet = pd.DataFrame({"sample": ["s1", "s2", "s3", "s4"], "condition": ["c", "c", "k", "k"], "lane": ["A", "B", "A", "C"]})
+    sheet = pd.DataFrame(
+        {"sample": ["s1", "s2", "s3", "s4"], "condition": ["c", "c", "k", "k"], "lane": ["A", "B", "A", "C"]}
+    )
     with pytest.raises(InputError) as excinfo:
         build_design(sheet, {"test": "k", "reference": "c"}, ["lane"])
     assert message(excinfo) == (
@@ -138,7 +142,13 @@ def test_absent_reference_level(mcf7):
 
 
 def test_absent_test_level_after_where(t47d):
-    contrast = {"name": "wt", "variable": "mutation", "test": "D538G", "reference": "WT", "where": {"mutation": "WT"}}
+    contrast = {
+        "name": "wt",
+        "variable": "mutation",
+        "test": "D538G",
+        "reference": "WT",
+        "where": {"mutation": "WT"},
+    }
     with pytest.raises(InputError) as excinfo:
         build_design(t47d, contrast)
     assert message(excinfo) == (
@@ -178,8 +188,15 @@ def test_where_on_missing_value(t47d):
 
 def test_where_keeps_matching_samples_in_sheet_order(t47d):
     kept = subset_samples(t47d, {"mutation": ["WT", "D538G"], "condition": "E2"})
-    assert kept.index.tolist() == [f"E2_WT_rep{i}" for i in range(1, 5)] + [f"E2_D538G_rep{i}" for i in range(1, 5)]
-    assert subset_samples(paired(batch=[1, 1, 2, 2, 1, 1, 2, 2]), {"batch": 2}).index.tolist() == ["s3", "s4", "s7", "s8"]
+    assert kept.index.tolist() == [f"E2_WT_rep{i}" for i in range(1, 5)] + [
+        f"E2_D538G_rep{i}" for i in range(1, 5)
+    ]
+    assert subset_samples(paired(batch=[1, 1, 2, 2, 1, 1, 2, 2]), {"batch": 2}).index.tolist() == [
+        "s3",
+        "s4",
+        "s7",
+        "s8",
+    ]
 
 
 def test_single_level_covariate_is_dropped_with_a_warning(t47d):
@@ -239,6 +256,12 @@ def test_formula_quotes_names_so_keywords_and_transforms_stay_columns():
 
 
 def test_design_matrix_treatment_coding():
-    metadata = pd.DataFrame({"f": pd.Categorical(["b", "a", "c"], categories=["b", "a", "c"])}, index=["x", "y", "z"])
+    metadata = pd.DataFrame(
+        {"f": pd.Categorical(["b", "a", "c"], categories=["b", "a", "c"])}, index=["x", "y", "z"]
+    )
     matrix = design_matrix(metadata)
-    assert matrix.to_dict("list") == {"Intercept": [1.0, 1.0, 1.0], "f[T.a]": [0.0, 1.0, 0.0], "f[T.c]": [0.0, 0.0, 1.0]}
+    assert matrix.to_dict("list") == {
+        "Intercept": [1.0, 1.0, 1.0],
+        "f[T.a]": [0.0, 1.0, 0.0],
+        "f[T.c]": [0.0, 0.0, 1.0],
+    }

@@ -69,7 +69,11 @@ def test_target_report_fields():
     de, counts, sheet = TOY
     report = assess_knockdown(de, counts, sheet, KD, ["G1"], {"alpha": 0.01})
     assert report["contrast"] == "kd"
-    assert report["thresholds"] == {"effective_max_remaining": 50.0, "weak_max_remaining": 80.0, "alpha": 0.01}
+    assert report["thresholds"] == {
+        "effective_max_remaining": 50.0,
+        "weak_max_remaining": 80.0,
+        "alpha": 0.01,
+    }
     (target,) = report["targets"]
     assert target == {
         "gene": "G1",
@@ -138,7 +142,9 @@ def star_counts(quantifiers) -> tuple[pd.DataFrame, pd.DataFrame]:
     names = pd.read_csv(quantifiers / "truth.tsv", sep="\t", index_col="gene_id")["gene_name"]
     columns = {}
     for sample in sheet["sample"]:
-        table = pd.read_csv(quantifiers / "star" / sample / "ReadsPerGene.out.tab", sep="\t", header=None, index_col=0)
+        table = pd.read_csv(
+            quantifiers / "star" / sample / "ReadsPerGene.out.tab", sep="\t", header=None, index_col=0
+        )
         columns[sample] = table.loc[~table.index.str.startswith("N_"), 3]
     counts = pd.DataFrame(columns).rename_axis("gene_id").sort_index().reset_index()
     counts.insert(1, "gene_name", counts["gene_id"].map(names))
@@ -148,7 +154,9 @@ def star_counts(quantifiers) -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_simulated_knockdown_is_effective(quantifiers, tmp_path):
     counts, sheet = star_counts(quantifiers)
     result = run_contrast(counts, sheet, contrast=KD, compat="pydeseq2")
-    report = assess_knockdown(result.table, result.normalized_counts, sheet, KD, ["PPP3CA", "ENSGSIM00000068"])
+    report = assess_knockdown(
+        result.table, result.normalized_counts, sheet, KD, ["PPP3CA", "ENSGSIM00000068"]
+    )
     assert report["status"] == "effective"
     ppp3ca, ppp3cb = report["targets"]
     assert ppp3cb["gene_name"] == "PPP3CB" and ppp3cb["gene"] == "ENSGSIM00000068"

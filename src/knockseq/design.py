@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -143,7 +144,7 @@ def build_design(
         raise InputError(
             f"contrast '{name}': test and reference are both '{test}'.",
             column=f"{key}.test",
-            fix="set test and reference to two different levels of " f"'{variable}'.",
+            fix=f"set test and reference to two different levels of '{variable}'.",
         )
 
     used = subset_samples(sheet, contrast.get("where") or {}, name=name, sheet_path=sheet_path)
@@ -400,9 +401,7 @@ def _check_rank(matrix: pd.DataFrame, formula: str, path: str | PathLike | None)
     rank = np.linalg.matrix_rank(values)
     if rank < values.shape[1]:
         # The first column that adds no rank is a combination of the ones before it.
-        first = next(
-            j for j in range(1, values.shape[1] + 1) if np.linalg.matrix_rank(values[:, :j]) < j
-        )
+        first = next(j for j in range(1, values.shape[1] + 1) if np.linalg.matrix_rank(values[:, :j]) < j)
         culprit = matrix.columns[first - 1]
         raise InputError(
             f"the design {formula} is not full rank (rank {rank} of {values.shape[1]} "

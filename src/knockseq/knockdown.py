@@ -26,7 +26,8 @@ activity, so the experiment tests loss of calcineurin only if every targeted par
 from __future__ import annotations
 
 import difflib
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -88,7 +89,9 @@ def assess_knockdown(
     limits = _thresholds(thresholds)
     name = str(contrast.get("name", "contrast"))
     if not targets:
-        raise InputError("no knockdown targets given.", column="knockdown.targets", fix="list the genes the siRNA targets.")
+        raise InputError(
+            "no knockdown targets given.", column="knockdown.targets", fix="list the genes the siRNA targets."
+        )
     variable = contrast.get("variable", "condition")
     sheet = subset_samples(samples, contrast.get("where") or {}, name=name)
     used = [s for s in sheet.index if s in normalized_counts.columns]
@@ -130,7 +133,9 @@ def assess_knockdown(
     }
 
 
-def target_status(percent_remaining: float | None, padj: float | None, thresholds: Mapping[str, float]) -> str:
+def target_status(
+    percent_remaining: float | None, padj: float | None, thresholds: Mapping[str, float]
+) -> str:
     """Status of one target, by the rules in the module docstring.
 
     Parameters
@@ -207,7 +212,8 @@ def _match(de_table: pd.DataFrame, target: str) -> tuple[pd.Series, str | None]:
         return hits.iloc[0], None
     best = hits.loc[hits["baseMean"].fillna(-1).idxmax()]
     others = ", ".join(g for g in hits["gene_id"] if g != best["gene_id"])
-    return best, f"'{target}' matches {len(hits)} gene ids; used the most expressed, {best['gene_id']} (others: {others})"
+    note = f"'{target}' matches {len(hits)} gene ids; used the most expressed, {best['gene_id']}"
+    return best, f"{note} (others: {others})"
 
 
 def _number(value: Any) -> float | None:

@@ -80,7 +80,7 @@ def _log_posterior(
     prior_mean: np.ndarray | None,
     prior_var: float,
 ) -> np.ndarray:
-    """DESeq2's ``log_posterior``: NB log likelihood without constant terms, Cox-Reid term, prior."""
+    """DESeq2's ``log_posterior``: NB log likelihood less constants, Cox-Reid term, prior."""
     alpha = np.exp(log_alpha)[:, None]
     cr_term = -0.5 * np.log(np.linalg.det(_cox_reid_matrix(1.0 / (1.0 / mu + alpha), design)))
     inv_alpha = 1.0 / alpha
@@ -238,8 +238,9 @@ def _fit_disp_grid(
 class RInference(DefaultInference):
     """PyDESeq2 inference whose dispersion fits are DESeq2's.
 
-    Everything but :meth:`alpha_mle` is PyDESeq2's :class:`DefaultInference` (IRLS, Wald test,
-    apeGLM), with its ``n_cpus`` parallelism; the dispersion search runs vectorised over genes.
+    :meth:`alpha_mle` is DESeq2's dispersion search, vectorised over genes; :meth:`wald_test`
+    floors the means first. The rest is PyDESeq2's :class:`DefaultInference` (IRLS, apeGLM) with
+    its ``n_cpus`` parallelism.
 
     Attributes
     ----------
@@ -898,7 +899,7 @@ def _lowest(
     nright: int,
     robustness: np.ndarray | None,
 ) -> float | None:
-    """One local linear fit of R's ``lowest`` (src/library/stats/src/lowess.c); None if no weight."""
+    """One local linear fit of R's ``lowest`` (stats/src/lowess.c); None if no weight."""
     n = len(x)
     h = max(xs - x[nleft], x[nright] - xs)
     weights = np.zeros(n)
