@@ -1,10 +1,7 @@
 """The verdict: the decision table on synthetic GSEA tables, then real data end to end.
 
-Real-data DE tables are fitted here with PyDESeq2 directly (``fit_de``), so these tests do not
-depend on knockseq.de. The helpers are meant for reuse: a reader's genes x samples matrix of the
-simulated knockdown goes through ``fit_de(counts, conditions, "knockdown", "control",
-simulated_names())`` and ``verdict_for(de, knockdown_from_de(de, name), name)``, which must say
-``suppressed``.
+Real-data DE tables come from knockseq's own steps (readers, DE, knockdown check), as the
+workflow runs them.
 """
 
 from __future__ import annotations
@@ -17,7 +14,10 @@ import pandas as pd
 import pytest
 from conftest import shared_path
 
+from knockseq.counts import build_counts
+from knockseq.de import DEResult, run_contrast
 from knockseq.enrichment import run_gsea
+from knockseq.knockdown import assess_knockdown
 from knockseq.genesets import ER_CORE_SET, GeneSetCollection, load_gene_sets
 from knockseq.verdict import EARLY, LATE, decide, summary_line, write_verdict
 
@@ -27,70 +27,32 @@ TARGETS = ("PPP3CA", "PPP3CB")
 
 # --- reusable real-data helpers ----------------------------------------------------------------
 
-def fit_de(counts: pd.DataFrame, conditions: pd.Series, test: str, reference: str,
-           gene_names: pd.Series) -> pd.DataFrame:
-    """PyDESeq2 ``~condition`` fit: a DE table in knockseq's layout (gene_id, gene_name, DESeq2 columns)."""
-    from pydeseq2.dds import DeseqDataSet
-    from pydeseq2.ds import DeseqStats
-    from threadpoolctl import threadpool_limits
-
-    # PyDESeq2 solves thousands of tiny systems; BLAS threads only contend for the CPUs (MCF-7
-    # fit on a busy 2-CPU machine: 125 s with default BLAS threads, 41 s with one).
-    with threadpool_limits(1):
-        dds = DeseqDataSet(counts=counts.T, metadata=conditions.to_frame("condition"), design="~condition",
-                           quiet=True, n_cpus=1)
-        dds.deseq2()
-        stats = DeseqStats(dds, contrast=["condition", test, reference], alpha=0.1, quiet=True, n_cpus=1)
-        stats.summary()
-    table = stats.results_df.rename_axis("gene_id").reset_index()
-    table.insert(1, "gene_name", table["gene_id"].map(gene_names))
-    return table.sort_values(["padj", "gene_id"], na_position="last").reset_index(drop=True)
-
-
-def simulated_counts() -> pd.DataFrame:
-    """featureCounts' multi-sample table of the simulated knockdown, columns renamed to sample names."""
-    table = pd.read_csv(shared_path("data/quantifiers/featurecounts/counts.txt"), sep="\t", comment="#", index_col=0)
-    counts = table.iloc[:, 5:]
-    counts.columns = [c.removeprefix("bam/").removesuffix(".bam") for c in counts.columns]
-    return counts
-
-
-def simulated_names() -> pd.Series:
-    """gene_id -> gene_name of the simulated genome."""
-    tx2gene = pd.read_csv(shared_path("data/quantifiers/reference/tx2gene.tsv"), sep="\t")
-    return tx2gene.drop_duplicates("gene_id").set_index("gene_id")["gene_name"]
+SIMULATED = {"name": "knockdown_vs_control", "variable": "condition", "test": "knockdown", "reference": "control"}
 
 
 @functools.cache
-def _simulated_de(groups: tuple[tuple[str, ...], tuple[str, ...]] | None) -> pd.DataFrame:
-    counts = simulated_counts()
+def _simulated(groups: tuple[tuple[str, ...], tuple[str, ...]] | None) -> tuple[pd.DataFrame, DEResult]:
+    """Sheet and knockseq DE result of the simulated knockdown (featureCounts' multi-sample table)."""
+    folder = shared_path("data/quantifiers")
     if groups is None:
-        samples = pd.read_csv(shared_path("data/quantifiers/samples.tsv"), sep="\t", index_col=0)
-        conditions = samples.loc[counts.columns, "condition"]
+        samples = pd.read_csv(folder / "samples.tsv", sep="\t", usecols=["sample", "condition"])
     else:
-        conditions = pd.Series(["knockdown"] * len(groups[0]) + ["control"] * len(groups[1]),
-                               index=[*groups[0], *groups[1]])
-        counts = counts[conditions.index]
-    return fit_de(counts, conditions, "knockdown", "control", simulated_names())
+        samples = pd.DataFrame({"sample": [*groups[0], *groups[1]],
+                                "condition": ["knockdown"] * len(groups[0]) + ["control"] * len(groups[1])})
+    counts, _, _ = build_counts(samples, base_dir=folder, counts=folder / "featurecounts/counts.txt",
+                                annotation=folder / "reference/genes.gtf.gz")
+    return samples, run_contrast(counts, samples, contrast=SIMULATED)
 
 
 def simulated_de(groups: tuple[tuple[str, ...], tuple[str, ...]] | None = None) -> pd.DataFrame:
     """DE table of the simulated knockdown (true labels, or ``groups`` = (knockdown, control) samples)."""
-    return _simulated_de(groups).copy()
+    return _simulated(groups)[1].table.copy()
 
 
-def knockdown_from_de(de: pd.DataFrame, contrast: str) -> dict:
-    """A knockdown record as results/knockdown/{contrast}.json has it, by config defaults (50 / 80 %, padj 0.05)."""
-    targets = []
-    for gene in TARGETS:
-        row = de[de["gene_name"] == gene].iloc[0]
-        remaining = 100 * 2 ** row["log2FoldChange"]
-        ok = row["padj"] < 0.05
-        status = "effective" if ok and remaining <= 50 else "weak" if ok and remaining <= 80 else "failed"
-        targets.append({"gene": gene, "gene_id": row["gene_id"], "gene_name": gene, "status": status,
-                        "log2FoldChange": row["log2FoldChange"], "padj": row["padj"], "percent_remaining": remaining})
-    worst = max((t["status"] for t in targets), key=["effective", "weak", "failed"].index)
-    return {"contrast": contrast, "status": worst, "targets": targets}
+def simulated_knockdown(groups: tuple[tuple[str, ...], tuple[str, ...]] | None = None) -> dict:
+    """results/knockdown/{contrast}.json of the simulated knockdown, config defaults."""
+    samples, result = _simulated(groups)
+    return assess_knockdown(result.table, result.normalized_counts, samples, SIMULATED, TARGETS)
 
 
 @functools.cache
@@ -217,7 +179,7 @@ def test_no_knockdown_record_is_not_assessed():
 
 def test_simulated_calcineurin_knockdown_is_suppressed():
     de = simulated_de()
-    knockdown = knockdown_from_de(de, "knockdown_vs_control")
+    knockdown = simulated_knockdown()
     assert knockdown["status"] == "effective"  # PPP3CA/B log2FC about -1.9, 27% remaining
     result = verdict_for(de, knockdown, "knockdown_vs_control")
     # Measured (1000 permutations, seed 42): EARLY NES -2.66, LATE -2.45, ER core -2.15, every FDR 0
@@ -235,7 +197,7 @@ def test_simulated_calcineurin_knockdown_is_suppressed():
 
 def test_simulated_knockdown_offline_uses_the_er_core_set_alone():
     de = simulated_de()
-    result = verdict_for(de, knockdown_from_de(de, "kd"), "kd", offline=True)
+    result = verdict_for(de, simulated_knockdown(), "kd", offline=True)
     assert result["verdict"] == "suppressed" and result["decided_by"] == [ER_CORE_SET]
     assert result["gene_sets"][ER_CORE_SET]["matched_size"] == 18  # all but MYC
     assert result["gene_sets"][EARLY]["status"] == "absent"
@@ -245,11 +207,12 @@ def test_simulated_knockdown_offline_uses_the_er_core_set_alone():
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_balanced_label_permutation_is_not_suppressed():
     # Each group holds one control and one knockdown sample, so the true effect cancels.
-    de = simulated_de((("control_1", "knockdown_1"), ("control_2", "knockdown_2")))
+    groups = (("control_1", "knockdown_1"), ("control_2", "knockdown_2"))
+    de = simulated_de(groups)
     # Measured: EARLY NES 0.91 (FDR 0.91), LATE 1.02 (0.82), ER core -0.76 (0.79).
     assert verdict_for(de, None, "permuted")["verdict"] == "unchanged"
     # With the knockdown checked as well, the targets are not down either: inconclusive.
-    knockdown = knockdown_from_de(de, "permuted")
+    knockdown = simulated_knockdown(groups)
     assert knockdown["status"] == "failed"
     assert verdict_for(de, knockdown, "permuted")["verdict"] == "inconclusive"
 
@@ -268,7 +231,7 @@ def test_every_collection_unavailable_is_inconclusive():
                                              "kind": "msigdb", "n_sets": 0, "sha256": None}])
     gsea = run_gsea(de, offline)
     assert gsea.empty
-    result = decide(gsea, knockdown_from_de(de, "kd"), de, offline.provenance)
+    result = decide(gsea, simulated_knockdown(), de, offline.provenance, contrast="kd")
     assert result["verdict"] == "inconclusive"
     assert result["reasons"] == ["no ER gene set could be tested.", "gene-set collection 'h.all' 2024.1.Hs was unavailable."]
     assert result["summary"] == (
@@ -279,13 +242,11 @@ def test_every_collection_unavailable_is_inconclusive():
 
 @pytest.mark.slow
 def test_mcf7_estradiol_activates_er_targets():
-    counts = pd.read_csv(shared_path("data/mcf7_e2/1_counts_file.csv"), index_col=0)
-    samples = pd.read_csv(shared_path("data/mcf7_e2/samples.tsv"), sep="\t", index_col=0)
-    names = pd.read_csv(shared_path("data/annotation/human_ensembl_gene_names.tsv.gz"), sep="\t",
-                        usecols=["gene_id", "gene_name"]).set_index("gene_id")["gene_name"]
-    # knockseq's default pre-filter (>= 10 reads in >= 3 samples, the smaller group) keeps 9,634 genes.
-    counts = counts[(counts >= 10).sum(axis=1) >= 3]
-    de = fit_de(counts, samples.loc[counts.columns, "condition"], "E2", "control", names)
+    samples = pd.read_csv(shared_path("data/mcf7_e2/samples.tsv"), sep="\t", dtype=str)
+    counts, _, _ = build_counts(samples, base_dir=".", counts=shared_path("data/mcf7_e2/1_counts_file.csv"),
+                                annotation=shared_path("data/annotation/human_ensembl_gene_names.tsv.gz"))
+    contrast = {"name": "E2_vs_control", "variable": "condition", "test": "E2", "reference": "control"}
+    de = run_contrast(counts, samples, contrast=contrast).table
     result = verdict_for(de, None, "E2_vs_control")
     # Measured: EARLY NES +3.02, LATE +3.04, ER core +2.56, every FDR 0 (1000 permutations).
     assert result["verdict"] == "activated" and result["decided_by"] == [EARLY, LATE]
