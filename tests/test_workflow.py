@@ -69,6 +69,12 @@ def test_example_writes_every_output(example_run):
     assert counts.set_index("gene_id")["control_1"].sum() == control_1[~control_1.index.str.startswith("__")].sum()
     for path in ("de/knockdown_vs_control.tsv", "gsea/knockdown_vs_control.tsv", "ora/knockdown_vs_control.tsv"):
         assert (workdir / "results" / path).stat().st_size > 0
+    for mode in ("blind", "design"):
+        vst = pd.read_csv(workdir / f"results/qc/vst_{mode}.tsv", sep="\t")
+        assert list(vst.columns) == list(counts.columns) and len(vst) == 506
+        # log2-like scale: ACTB (~20,000-60,000 reads) far above a silent gene (INS, < 3 reads).
+        values = vst.set_index("gene_id")
+        assert values.loc["ACTB", "control_1"] > 14 and values.loc["INS", "control_1"] < 5
 
 
 def test_example_knockdown_and_verdict(example_run):
@@ -106,7 +112,7 @@ def test_sheet_edit_replans_what_depends_on_it(example_run):
     workdir, _ = example_run
     sheet = workdir / "config/samples.tsv"
     sheet.write_text(sheet.read_text().replace("replicate", "rep"))
-    assert planned(workdir) == {"all": 1, "counts": 1, "de": 1, "knockdown": 1, "gsea": 1, "ora": 1, "verdict": 1}
+    assert planned(workdir) == {"all": 1, "counts": 1, "vst": 2, "de": 1, "knockdown": 1, "gsea": 1, "ora": 1, "verdict": 1}
 
 
 def test_configfile_replaces_the_bundled_config(tmp_path):

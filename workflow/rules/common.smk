@@ -61,7 +61,8 @@ def contrast_spec(wildcards):
 def all_outputs():
     """Final outputs of every configured contrast."""
     steps = ["de/{contrast}.tsv", "knockdown/{contrast}.json", "gsea/{contrast}.tsv", "ora/{contrast}.tsv", "verdict/{contrast}.json"]
-    return ["results/counts/counts.tsv"] + expand(["results/" + s for s in steps], contrast=list(CONTRASTS))
+    qc = ["results/counts/counts.tsv", "results/qc/vst_blind.tsv", "results/qc/vst_design.tsv"]
+    return qc + expand(["results/" + s for s in steps], contrast=list(CONTRASTS))
 
 
 def print_verdicts():

@@ -35,3 +35,23 @@ rule knockdown:
         "logs/knockdown/{contrast}.log",
     script:
         "../scripts/knockdown.py"
+
+
+rule vst:
+    input:
+        counts="results/counts/counts.tsv",
+        sheet=config["samples"],
+    output:
+        report("results/qc/vst_{mode}.tsv", caption="../report/vst.rst", category="Counts"),
+    params:
+        design=["condition"] + config["design"],
+        compat=config["de"]["compat"],
+    wildcard_constraints:
+        mode="blind|design",
+    log:
+        "logs/qc/vst_{mode}.log",
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    script:
+        "../scripts/vst.py"
