@@ -14,7 +14,7 @@ from test_verdict import simulated_de
 
 from knockseq.enrichment import GSEA_COLUMNS, ORA_COLUMNS, gene_level, gsea_ranking, run_gsea, run_ora, run_prerank
 from knockseq.errors import InputError
-from knockseq.genesets import ER_CORE_SET, load_gene_sets, read_gmt
+from knockseq.genesets import ER_CORE_SET, builtin_path, load_gene_sets, read_gmt, sha256_file
 
 HALLMARK = "data/genesets/h.all.v7.0.symbols.gmt"
 EARLY, LATE = "HALLMARK_ESTROGEN_RESPONSE_EARLY", "HALLMARK_ESTROGEN_RESPONSE_LATE"
@@ -192,3 +192,12 @@ def test_ora_fold_change_threshold(sim, sets):
     hits = strict.loc[("down", ER_CORE_SET), "genes"].split(",")
     lfc = sim.drop_duplicates("gene_name").set_index("gene_name").loc[hits, "log2FoldChange"]
     assert (lfc < -1.0).all()
+
+
+def test_tables_carry_the_collection_provenance(sim, sets):
+    hallmark_sha256 = "4803c09aae50bbd96d53fc681bd5545a4c89278993c15145dd7b7c994f893516"  # shared/README.md
+    for table in (run_gsea(sim, sets, permutations=100), run_ora(sim, sets)):
+        provenance = table.groupby("collection")[["collection_version", "collection_sha256"]].agg(set)
+        assert provenance.loc["h.all", "collection_version"] == {"7.0"}
+        assert provenance.loc["h.all", "collection_sha256"] == {hallmark_sha256}
+        assert provenance.loc["er_core", "collection_sha256"] == {sha256_file(builtin_path("er_core"))}

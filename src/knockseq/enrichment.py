@@ -21,12 +21,16 @@ from knockseq.genesets import GeneSetCollection
 #: The ``gsea.ranking`` choices (see :func:`ranking_values`).
 RANKINGS = ("stat", "signed_log10_pvalue", "shrunk_lfc")
 
+#: Provenance of each row's collection (name, version, sha256 of the file used), so a GSEA or ORA
+#: table read on its own still says exactly which gene sets produced it.
+PROVENANCE_COLUMNS = ["collection_version", "collection_sha256"]
 GSEA_COLUMNS = [
     "gene_set", "collection", "NES", "ES", "pvalue", "fdr", "set_size", "matched_size", "coverage", "leading_edge",
+    *PROVENANCE_COLUMNS,
 ]
 ORA_COLUMNS = [
     "direction", "gene_set", "collection", "overlap", "set_size", "n_significant", "background",
-    "pvalue", "fdr", "genes",
+    "pvalue", "fdr", "genes", *PROVENANCE_COLUMNS,
 ]
 
 
@@ -185,7 +189,7 @@ def run_prerank(
                 "coverage": len(matched[name]) / len(genes),
                 "leading_edge": res.get("Lead_genes", "").replace(";", ",") if res else pd.NA,
             })
-    table = pd.DataFrame(rows, columns=GSEA_COLUMNS)
+    table = _with_provenance(pd.DataFrame(rows, columns=GSEA_COLUMNS), gene_sets)
     return table.sort_values(["pvalue", "gene_set", "collection"], na_position="last", kind="mergesort").reset_index(
         drop=True
     )
@@ -266,7 +270,7 @@ def run_ora(
             for row, q in zip(block, fdr):
                 row["fdr"] = q
             rows.extend(block)
-    table = pd.DataFrame(rows, columns=ORA_COLUMNS)
+    table = _with_provenance(pd.DataFrame(rows, columns=ORA_COLUMNS), gene_sets)
     return table.sort_values(
         ["direction", "pvalue", "gene_set", "collection"], na_position="last", kind="mergesort"
     ).reset_index(drop=True)
@@ -277,6 +281,16 @@ def _collections(gene_sets: GeneSetCollection | Mapping[str, list[str]]) -> dict
     if isinstance(gene_sets, GeneSetCollection):
         return gene_sets.by_collection()
     return {"gene_sets": dict(gene_sets)}
+
+
+def _with_provenance(table: pd.DataFrame, gene_sets: GeneSetCollection | Mapping[str, list[str]]) -> pd.DataFrame:
+    """Fill :data:`PROVENANCE_COLUMNS` from the collection's provenance (NA for a plain mapping)."""
+    if isinstance(gene_sets, GeneSetCollection):
+        records = {entry["name"]: entry for entry in gene_sets.provenance}
+        for column in PROVENANCE_COLUMNS:
+            key = column.removeprefix("collection_")
+            table[column] = table["collection"].map(lambda name: records[name].get(key))
+    return table
 
 
 def _gseapy_prerank(
