@@ -22,6 +22,7 @@ from conftest import shared_path
 from pydeseq2.preprocessing import deseq2_norm
 
 from knockseq import de
+from knockseq.counts import build_counts
 from knockseq.de import RESULT_COLUMNS, run_contrast, vst, write_de
 from knockseq.errors import InputError
 
@@ -201,17 +202,10 @@ def test_airway_vst_matches_r(compat):
 
 
 def star_counts(quantifiers) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """counts.tsv-shaped table from STAR ReadsPerGene column 4 (reverse-stranded), and the sheet."""
+    """counts.tsv table of STAR's ReadsPerGene files (through knockseq's readers), and the sheet."""
     sheet = pd.read_csv(quantifiers / "samples.tsv", sep="\t")[["sample", "condition"]]
-    names = pd.read_csv(quantifiers / "truth.tsv", sep="\t", index_col="gene_id")["gene_name"]
-    columns = {}
-    for sample in sheet["sample"]:
-        table = pd.read_csv(
-            quantifiers / "star" / sample / "ReadsPerGene.out.tab", sep="\t", header=None, index_col=0
-        )
-        columns[sample] = table.loc[~table.index.str.startswith("N_"), 3]
-    counts = pd.DataFrame(columns).rename_axis("gene_id").sort_index().reset_index()
-    counts.insert(1, "gene_name", counts["gene_id"].map(names))
+    sheet["quant"] = "star/" + sheet["sample"]
+    counts, _, _ = build_counts(sheet, base_dir=quantifiers, annotation=quantifiers / "reference/genes.gtf.gz")
     return counts, sheet
 
 

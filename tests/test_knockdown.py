@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 import pytest
+from test_de import star_counts
 
 from knockseq.de import run_contrast
 from knockseq.errors import InputError
@@ -134,21 +135,6 @@ def test_threshold_checks():
         assess_knockdown(de, counts, sheet, KD, ["PPP3CA"], {"fdr": 0.1})
     with pytest.raises(InputError, match="no knockdown targets given"):
         assess_knockdown(de, counts, sheet, KD, [])
-
-
-def star_counts(quantifiers) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """counts.tsv-shaped table from STAR ReadsPerGene column 4 (reverse-stranded), and the sheet."""
-    sheet = pd.read_csv(quantifiers / "samples.tsv", sep="\t")[["sample", "condition"]]
-    names = pd.read_csv(quantifiers / "truth.tsv", sep="\t", index_col="gene_id")["gene_name"]
-    columns = {}
-    for sample in sheet["sample"]:
-        table = pd.read_csv(
-            quantifiers / "star" / sample / "ReadsPerGene.out.tab", sep="\t", header=None, index_col=0
-        )
-        columns[sample] = table.loc[~table.index.str.startswith("N_"), 3]
-    counts = pd.DataFrame(columns).rename_axis("gene_id").sort_index().reset_index()
-    counts.insert(1, "gene_name", counts["gene_id"].map(names))
-    return counts, sheet
 
 
 def test_simulated_knockdown_is_effective(quantifiers, tmp_path):
