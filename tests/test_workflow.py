@@ -139,3 +139,17 @@ def test_bad_sheet_stops_before_any_rule(tmp_path):
     result = snakemake(workdir, "-n", check=False)
     assert result.returncode != 0
     assert "config/samples.tsv, row 8, column 'sample': duplicate sample name 'control_1' (first on row 2)." in result.stderr + result.stdout
+
+
+def test_confounded_design_stops_before_any_rule(tmp_path):
+    workdir = copy_example(tmp_path)
+    sheet = workdir / "config/samples.tsv"
+    # Every knockdown on plate 2, every control on plate 1: batch and condition cannot be told apart.
+    lines = sheet.read_text().splitlines()
+    plates = ["plate"] + ["1" if "control" in line else "2" for line in lines[1:]]
+    sheet.write_text("\n".join(f"{line}\t{plate}" for line, plate in zip(lines, plates)) + "\n")
+    config = workdir / "config/config.yaml"
+    config.write_text(config.read_text().replace("design: []", "design: [plate]"))
+    result = snakemake(workdir, "-n", check=False)
+    assert result.returncode != 0
+    assert "config/samples.tsv, column 'plate': covariate 'plate' is fully confounded with 'condition'" in result.stderr + result.stdout

@@ -12,6 +12,7 @@ sys.path.insert(0, SRC)
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
 
 from knockseq.config import parse_contrasts, read_sample_sheet
+from knockseq.design import build_design
 from knockseq.errors import InputError
 
 
@@ -28,6 +29,10 @@ try:
     SAMPLES = read_sample_sheet(config["samples"], counts_table=config["counts"] is not None)
     validate(SAMPLES, "../schemas/samples.schema.yaml")
     CONTRASTS = {c.name: c for c in parse_contrasts(config, SAMPLES, config["samples"])}
+    # The design checks (replicates, confounding, rank) run here too, so a bad design stops the
+    # run before any job starts rather than after the counts are built.
+    for contrast in CONTRASTS.values():
+        build_design(SAMPLES, contrast.as_dict(), config["design"], sheet_path=config["samples"])
 except InputError as error:
     raise WorkflowError(f"knockseq: {error}") from None
 
