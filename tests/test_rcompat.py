@@ -23,7 +23,6 @@ from knockseq.rcompat import (
     PARAMETRIC_FIT_FAILED,
     RDeseqDataSet,
     RDeseqStats,
-    RInference,
     _p_adjust_bh,
     _parametric_dispersion_fit,
     _RRandom,

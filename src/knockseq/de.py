@@ -39,7 +39,6 @@ per-gene systems, where BLAS threads only contend, and on a busy 2-core machine 
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -54,6 +53,7 @@ from pydeseq2.ds import DeseqStats
 from pydeseq2.preprocessing import deseq2_norm
 from threadpoolctl import threadpool_limits
 
+from knockseq import rcompat
 from knockseq.design import Design, build_design, sample_design
 from knockseq.errors import InputError
 from knockseq.io import write_json, write_tsv
@@ -134,17 +134,10 @@ def _engine(compat: str) -> _Engine:
     ------
     InputError
         Unknown mode.
-    NotImplementedError
-        ``"r"`` when :mod:`knockseq.rcompat` is not available.
     """
     if compat == "pydeseq2":
         return _Engine(compat, DeseqDataSet, DeseqStats, _smallest_kept_base_mean)
     if compat == "r":
-        # Imported here so the stock engine works without it; a broken rcompat still raises.
-        if importlib.util.find_spec("knockseq.rcompat") is None:
-            raise NotImplementedError("compat='r' needs knockseq.rcompat, which is not installed")
-        from knockseq import rcompat
-
         return _Engine(
             compat, rcompat.RDeseqDataSet, rcompat.RDeseqStats, lambda stats: stats.filter_threshold
         )
