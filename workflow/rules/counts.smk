@@ -16,5 +16,7 @@ rule counts:
     resources:
         mem_mb=4000,
         runtime=30,
+    conda:
+        "../../envs/knockseq.yaml"
     script:
         "../scripts/counts.py"

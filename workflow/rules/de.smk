@@ -17,6 +17,8 @@ rule de:
     resources:
         mem_mb=8000,
         runtime=120,
+    conda:
+        "../../envs/knockseq.yaml"
     script:
         "../scripts/de.py"
 
@@ -33,6 +35,8 @@ rule knockdown:
         knockdown=config["knockdown"],
     log:
         "logs/knockdown/{contrast}.log",
+    conda:
+        "../../envs/knockseq.yaml"
     script:
         "../scripts/knockdown.py"
 
@@ -53,5 +57,7 @@ rule vst:
     resources:
         mem_mb=8000,
         runtime=60,
+    conda:
+        "../../envs/knockseq.yaml"
     script:
         "../scripts/vst.py"

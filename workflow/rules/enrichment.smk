@@ -9,6 +9,8 @@ rule gene_sets:
         cache=config["gene_sets_cache"],
     log:
         "logs/gene_sets.log",
+    conda:
+        "../../envs/knockseq.yaml"
     script:
         "../scripts/gene_sets.py"
 
@@ -28,6 +30,8 @@ rule gsea:
     resources:
         mem_mb=4000,
         runtime=60,
+    conda:
+        "../../envs/knockseq.yaml"
     script:
         "../scripts/gsea.py"
 
@@ -44,6 +48,8 @@ rule ora:
         gsea=config["gsea"],
     log:
         "logs/ora/{contrast}.log",
+    conda:
+        "../../envs/knockseq.yaml"
     script:
         "../scripts/ora.py"
 
@@ -61,5 +67,7 @@ rule verdict:
         verdict=config["verdict"],
     log:
         "logs/verdict/{contrast}.log",
+    conda:
+        "../../envs/knockseq.yaml"
     script:
         "../scripts/verdict.py"
