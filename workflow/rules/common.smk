@@ -67,7 +67,7 @@ def all_outputs():
     """Final outputs of every configured contrast."""
     steps = ["de/{contrast}.tsv", "knockdown/{contrast}.json", "gsea/{contrast}.tsv", "ora/{contrast}.tsv", "verdict/{contrast}.json"]
     qc = ["results/counts/counts.tsv", "results/qc/vst_blind.tsv", "results/qc/vst_design.tsv"]
-    return qc + expand(["results/" + s for s in steps], contrast=list(CONTRASTS))
+    return qc + expand([f"results/{s}" for s in steps], contrast=list(CONTRASTS))
 
 
 def print_verdicts():
