@@ -164,3 +164,12 @@ def test_confounded_design_stops_before_any_rule(tmp_path):
     result = snakemake(workdir, "-n", check=False)
     assert result.returncode != 0
     assert "config/samples.tsv, column 'plate': covariate 'plate' is fully confounded with 'condition'" in result.stderr + result.stdout
+
+
+def test_schema_rejects_a_bad_option(tmp_path):
+    workdir = copy_example(tmp_path)
+    config = workdir / "config/config.yaml"
+    config.write_text(config.read_text().replace("compat: r", "compat: R"))
+    result = snakemake(workdir, "-n", check=False)
+    assert result.returncode != 0
+    assert "'R' is not one of ['r', 'pydeseq2']" in result.stderr + result.stdout
