@@ -1,4 +1,5 @@
 import os
+import re
 import sys
 
 from snakemake.exceptions import WorkflowError
@@ -38,7 +39,7 @@ except InputError as error:
 
 
 wildcard_constraints:
-    contrast="|".join(CONTRASTS),
+    contrast="|".join(re.escape(name) for name in CONTRASTS),
 
 
 def quant_inputs(wildcards):
