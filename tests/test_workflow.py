@@ -46,6 +46,13 @@ def planned(workdir: Path, *args: str) -> dict[str, int]:
     return counts
 
 
+def dry_run_error(workdir: Path) -> str:
+    """What a dry run that must fail prints (stderr and stdout)."""
+    result = snakemake(workdir, "-n", check=False)
+    assert result.returncode != 0
+    return result.stderr + result.stdout
+
+
 def copy_example(dest: Path) -> Path:
     shutil.copytree(PROJECT / "config", dest / "config")
     shutil.copytree(PROJECT / "example", dest / "example")
@@ -147,9 +154,7 @@ def test_bad_sheet_stops_before_any_rule(tmp_path):
     sheet = workdir / "config/samples.tsv"
     lines = sheet.read_text().splitlines()
     sheet.write_text("\n".join(lines + [lines[1]]) + "\n")
-    result = snakemake(workdir, "-n", check=False)
-    assert result.returncode != 0
-    assert "config/samples.tsv, row 8, column 'sample': duplicate sample name 'control_1' (first on row 2)." in result.stderr + result.stdout
+    assert "config/samples.tsv, row 8, column 'sample': duplicate sample name 'control_1' (first on row 2)." in dry_run_error(workdir)
 
 
 def test_confounded_design_stops_before_any_rule(tmp_path):
@@ -161,15 +166,11 @@ def test_confounded_design_stops_before_any_rule(tmp_path):
     sheet.write_text("\n".join(f"{line}\t{plate}" for line, plate in zip(lines, plates)) + "\n")
     config = workdir / "config/config.yaml"
     config.write_text(config.read_text().replace("design: []", "design: [plate]"))
-    result = snakemake(workdir, "-n", check=False)
-    assert result.returncode != 0
-    assert "config/samples.tsv, column 'plate': covariate 'plate' is fully confounded with 'condition'" in result.stderr + result.stdout
+    assert "config/samples.tsv, column 'plate': covariate 'plate' is fully confounded with 'condition'" in dry_run_error(workdir)
 
 
 def test_schema_rejects_a_bad_option(tmp_path):
     workdir = copy_example(tmp_path)
     config = workdir / "config/config.yaml"
     config.write_text(config.read_text().replace("compat: r", "compat: R"))
-    result = snakemake(workdir, "-n", check=False)
-    assert result.returncode != 0
-    assert "'R' is not one of ['r', 'pydeseq2']" in result.stderr + result.stdout
+    assert "'R' is not one of ['r', 'pydeseq2']" in dry_run_error(workdir)
