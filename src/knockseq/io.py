@@ -48,6 +48,33 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+#: Columns that hold identifiers or names: always read back as text, so Entrez numbers, ids
+#: with leading zeros and RefSeq or versioned Ensembl ids survive byte for byte.
+TEXT_COLUMNS = ("gene_id", "gene_name", "gene_set", "collection", "leading_edge", "genes", "sample", "direction")
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a table knockseq wrote (tab-separated, ``NA`` for missing).
+
+    Identifier and name columns (:data:`TEXT_COLUMNS`) are read as strings; only the literal
+    ``NA`` that :func:`write_tsv` writes (and an empty cell) counts as missing, so gene names
+    such as ``NAN`` or ``NULL`` stay names.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        A table written by :func:`write_tsv`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        n_rows x n_columns, text columns as ``object`` strings, numbers as floats/ints.
+    """
+    header = pd.read_csv(path, sep="\t", nrows=0).columns
+    text = {c: str for c in header if c in TEXT_COLUMNS}
+    return pd.read_csv(path, sep="\t", dtype=text, keep_default_na=False, na_values=["NA", ""])
+
+
 def write_tsv(df: pd.DataFrame, path: str | os.PathLike, index: bool = False) -> None:
     """Write ``df`` as a tab-separated table atomically, with :data:`FLOAT_FORMAT` and ``NA``."""
     with atomic_path(path) as tmp:
