@@ -71,3 +71,23 @@ def test_annotation_errors(tmp_path):
     gtf.write_text('chr1\tx\tgene\t1\t9\t.\t+\t.\tgene_id "G1"; gene_name "A";\nchr1\tx\texon\t1\t9\t.\t+\n')
     with pytest.raises(InputError, match=r"bad.gtf, row 2: has 7 tab-separated fields; a GTF line has 9."):
         load_annotation(gtf)
+
+
+def test_entrez_ids_stay_text(tmp_path):
+    # NCBI's GEO annotation table (GeneID, Symbol, Description ...), first two columns used.
+    ncbi = tmp_path / "Human.GRCh38.p13.annot.tsv"
+    ncbi.write_text(
+        "GeneID\tSymbol\tDescription\tGeneType\n1\tA1BG\talpha-1-B glycoprotein\tprotein-coding\n"
+        "0090\tX90\t-\tncRNA\n90\tACVR1\tactivin A receptor type 1\tprotein-coding\n"
+    )
+    assert load_annotation(ncbi).to_dict() == {"1": "A1BG", "0090": "X90", "90": "ACVR1"}
+    (tmp_path / "plain.csv").write_text("5530,PPP3CA\n00123,NA\n")
+    names = load_annotation(tmp_path / "plain.csv")
+    assert names.index.tolist() == ["5530", "00123"] and names["5530"] == "PPP3CA" and pd.isna(names["00123"])
+    gtf = tmp_path / "entrez.gtf"
+    gtf.write_text(
+        'chr6\tRefSeq\ttranscript\t1\t9\t.\t+\t.\tgene_id "0090"; transcript_id "NM_000125.4"; gene_name "X90";\n'
+        'chr6\tRefSeq\texon\t1\t9\t.\t+\t.\tgene_id "0090"; transcript_id "NM_000125.4"; gene_name "X90";\n'
+    )
+    assert load_annotation(gtf).to_dict() == {"0090": "X90"}
+    assert load_tx2gene(gtf).to_dict("index") == {"NM_000125.4": {"gene_id": "0090", "gene_name": "X90"}}

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import PROJECT
 
-from knockseq.config import Contrast, parse_contrasts, read_sample_sheet, select_samples
+from knockseq.config import Contrast, config_defaults, parse_contrasts, read_sample_sheet
+from knockseq.design import build_design
 from knockseq.errors import InputError
 
 SHEET = "sample\tcondition\tquant\tcell_line\n" + "\n".join(
@@ -19,9 +21,13 @@ def write(tmp_path, text, name="samples.tsv"):
 
 
 def config(**contrast):
+    """A validated configuration with one contrast ``kd`` (options as the schema fills them)."""
+    cfg = config_defaults(PROJECT / "workflow/schemas/config.schema.yaml")
     spec = {"variable": "condition", "test": "knockdown", "reference": "control", "where": {}}
     spec.update(contrast)
-    return {"design": [], "contrasts": {"kd": spec}}
+    cfg["contrasts"] = {"kd": spec}
+    cfg["knockdown"]["targets"] = ["PPP3CA", "PPP3CB"]
+    return cfg
 
 
 def test_sheet_read_in_order(tmp_path):
@@ -81,45 +87,54 @@ def test_bad_sample_name(tmp_path):
         read_sample_sheet(path)
 
 
-def test_contrast_with_where_subset(tmp_path):
+def test_contrasts_are_built_in_config_order(tmp_path):
     path = write(tmp_path, SHEET)
-    sheet = read_sample_sheet(path)
-    (contrast,) = parse_contrasts(config(where={"cell_line": "MCF7"}), sheet, path)
-    assert contrast == Contrast("kd", "condition", "knockdown", "control", {"cell_line": ["MCF7"]})
-    assert list(select_samples(sheet, contrast)["sample"]) == [
-        "control_1_MCF7", "control_2_MCF7", "knockdown_1_MCF7", "knockdown_2_MCF7"
+    cfg = config(where={"cell_line": "MCF7"})
+    cfg["contrasts"]["screen"] = {**cfg["contrasts"]["kd"], "where": {}, "targets": ["PPP3CA"]}
+    cfg["contrasts"]["drug"] = {**cfg["contrasts"]["kd"], "where": {}, "targets": []}
+    assert parse_contrasts(cfg, read_sample_sheet(path), path) == [
+        # No targets of its own: the run-wide knockdown.targets.
+        Contrast("kd", "condition", "knockdown", "control", {"cell_line": ["MCF7"]}, ("PPP3CA", "PPP3CB")),
+        Contrast("screen", "condition", "knockdown", "control", {}, ("PPP3CA",)),
+        Contrast("drug", "condition", "knockdown", "control", {}, ()),  # a treatment
     ]
+    del cfg["knockdown"]["targets"]
+    assert parse_contrasts(cfg, read_sample_sheet(path), path)[0].targets == ()
 
 
 @pytest.mark.parametrize(
-    "contrast, message",
+    "contrast, covariates",
     [
-        ({"test": "siRNA"}, "`contrasts.kd.test` is 'siRNA', but no sample has condition = 'siRNA' (levels present: control, knockdown)."),
-        ({"variable": "genotype"}, "`contrasts.kd.variable` is 'genotype', which is not a column of the sample sheet."),
-        ({"where": {"cell": "MCF7"}}, "`contrasts.kd.where` filters on column 'cell', which the sample sheet does not have."),
-        ({"where": {"cell_line": "HeLa"}}, "`contrasts.kd.where` asks for cell_line = HeLa, which no sample has (values present: MCF7, T47D)."),
-        ({"reference": "knockdown"}, "`contrasts.kd` compares 'knockdown' with itself."),
+        ({"test": "siRNA"}, []),
+        ({"variable": "genotype"}, []),
+        ({"where": {"cell": "MCF7"}}, []),
+        ({"where": {"cell_line": "HeLa"}}, []),
+        ({"reference": "knockdown"}, []),
+        ({}, ["batch"]),
+        ({"where": {"cell_line": "MCF7"}, "test": "MCF7"}, []),
     ],
 )
-def test_contrast_errors(tmp_path, contrast, message):
+def test_contrast_errors_are_the_design_checks(tmp_path, contrast, covariates):
+    # Each message is asserted once, in tests/test_design.py; parse time raises the same error.
     path = write(tmp_path, SHEET)
+    cfg = config(**contrast)
+    cfg["design"] = covariates
+    sheet = read_sample_sheet(path)
+    with pytest.raises(InputError) as expected:
+        build_design(sheet, {"name": "kd", **cfg["contrasts"]["kd"]}, covariates, sheet_path=path)
     with pytest.raises(InputError) as err:
-        parse_contrasts(config(**contrast), read_sample_sheet(path), path)
-    assert message in str(err.value)
+        parse_contrasts(cfg, sheet, path)
+    assert str(err.value) == str(expected.value)
 
 
-def test_level_absent_within_subset(tmp_path):
-    text = SHEET.replace("knockdown\tq/knockdown_1_T47D", "control\tq/knockdown_1_T47D").replace(
-        "knockdown\tq/knockdown_2_T47D", "control\tq/knockdown_2_T47D"
-    )
-    path = write(tmp_path, text)
-    with pytest.raises(InputError, match=r"no sample has condition = 'knockdown' within its `where` subset \(levels present: control\)"):
-        parse_contrasts(config(where={"cell_line": ["T47D"]}), read_sample_sheet(path), path)
-
-
-def test_design_covariate_must_be_a_column(tmp_path):
+def test_knockdown_thresholds_must_be_ordered(tmp_path):
     path = write(tmp_path, SHEET)
     cfg = config()
-    cfg["design"] = ["batch"]
-    with pytest.raises(InputError, match="design covariate 'batch' is not a column of the sample sheet"):
+    cfg["knockdown"].update(effective_max_remaining=90)
+    with pytest.raises(InputError) as err:
         parse_contrasts(cfg, read_sample_sheet(path), path)
+    assert str(err.value) == (
+        "column 'knockdown.effective_max_remaining': knockdown thresholds must satisfy 0 < "
+        "effective_max_remaining (90) <= weak_max_remaining (80) <= 100. Fix: set "
+        "effective_max_remaining at or below weak_max_remaining."
+    )

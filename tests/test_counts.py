@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from knockseq import readers
+from knockseq import io, readers
 from knockseq.annotation import load_tx2gene
 from knockseq.counts import build_counts, summarise_to_genes, write_counts
 from knockseq.errors import InputError
@@ -242,3 +242,48 @@ def test_input_consistency_errors(tmp_path, quantifiers):
     assert "none of its 469 transcript ids (e.g. ENSTSIM00000107" in fails(salmon, quantifiers, tx2gene=tmp_path / "tx.tsv")
     (tmp_path / "names.tsv").write_text("gene_id\tgene_name\nENSG00000141510\tTP53\n")
     assert "names none of the 351 gene ids" in fails(sheet("htseq/{}.htseq.txt"), quantifiers, annotation=tmp_path / "names.tsv")
+
+
+def test_entrez_ids_survive_to_counts_tsv(tmp_path):
+    # GEO's NCBI-generated layout: GeneID then samples; 90 and 0090 are two genes.
+    ids = ["1", "100", "1000", "90", "0090", "5530", "NM_000125.4"]
+    matrix = tmp_path / "GSE1_raw_counts_GRCh38.p13_NCBI.tsv"
+    matrix.write_text("GeneID\ta\tb\n" + "".join(f"{g}\t{i}\t{2 * i}\n" for i, g in enumerate(ids)))
+    annotation = tmp_path / "Human.GRCh38.p13.annot.tsv"  # NCBI's annotation: GeneID, Symbol, Description ...
+    annotation.write_text("GeneID\tSymbol\tDescription\n1\tA1BG\talpha-1-B glycoprotein\n5530\tPPP3CA\tcalcineurin\n0090\tX90\t-\n")
+    table, qc, notes = build_counts(sheet(samples=["a", "b"]), base_dir=tmp_path, counts=matrix, annotation=annotation)
+    write_counts(table, qc, tmp_path / "counts.tsv", tmp_path / "qc.tsv")
+    lines = (tmp_path / "counts.tsv").read_text().splitlines()
+    assert [line.split("\t")[:3] for line in lines] == [
+        ["gene_id", "gene_name", "a"],
+        ["0090", "X90", "4"],
+        ["1", "A1BG", "0"],
+        ["100", "NA", "1"],
+        ["1000", "NA", "2"],
+        ["5530", "PPP3CA", "5"],
+        ["90", "NA", "3"],
+        ["NM_000125.4", "NA", "6"],
+    ]
+    back = io.read_table(tmp_path / "counts.tsv")
+    assert back["gene_id"].tolist() == sorted(ids) and back["a"].dtype == np.int64
+    assert notes == [f"4 of 7 genes have no gene_name in {annotation}."]
+
+
+def test_matrix_name_column_names_genes_unless_annotation_is_set(tmp_path):
+    matrix = tmp_path / "counts.tsv"
+    matrix.write_text("GeneID\tSymbol\tDescription\ta\tb\n5530\tPPP3CA\tcalcineurin\t5\t6\n0090\t\t-\t1\t2\n")
+    table, _, notes = build_counts(sheet(samples=["a", "b"]), base_dir=tmp_path, counts=matrix)
+    assert table["gene_id"].tolist() == ["0090", "5530"] and table["gene_name"].fillna("NA").tolist() == ["NA", "PPP3CA"]
+    assert notes == [
+        f"ignored extra columns Description of {matrix}.",
+        f"gene names from column 'Symbol' of {matrix} (1 of 2 genes have none); set `annotation:` to name genes "
+        "from another source.",
+    ]
+    annotation = tmp_path / "names.tsv"
+    annotation.write_text("gene_id\tgene_name\n5530\tCNA1\n0090\tX90\n")
+    table, _, notes = build_counts(sheet(samples=["a", "b"]), base_dir=tmp_path, counts=matrix, annotation=annotation)
+    assert table["gene_name"].tolist() == ["X90", "CNA1"]
+    assert notes[1] == (
+        f"gene names from `annotation:` {annotation}; column 'Symbol' of {matrix} not used (the configured "
+        "annotation wins)."
+    )

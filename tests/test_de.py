@@ -25,7 +25,7 @@ from knockseq.de import RESULT_COLUMNS, run_contrast, vst, write_de
 from knockseq.errors import InputError
 
 COMPATS = ["pydeseq2", "r"]
-KD = {"name": "kd", "test": "knockdown", "reference": "control"}
+KD = {"name": "kd", "variable": "condition", "test": "knockdown", "reference": "control"}
 
 #: The reference runs: data, contrast, covariates, and what R's run has.
 RUNS = {
@@ -237,7 +237,7 @@ def test_swapping_test_and_reference_negates_the_contrast(simulated):
     counts, sheet, _ = simulated
     fits = {
         name: run_contrast(
-            counts, sheet, contrast={"name": name, "test": test, "reference": ref}, compat="pydeseq2"
+            counts, sheet, contrast={"name": name, "variable": "condition", "test": test, "reference": ref}, compat="pydeseq2"
         )
         for name, test, ref in (("kc", "knockdown", "control"), ("ck", "control", "knockdown"))
     }
@@ -307,7 +307,7 @@ def test_t47d_wild_type_estrogen_response():
     # where + a covariate that is constant after it: the 8 wild-type samples, ~ condition
     counts = with_names(pd.read_csv(shared_path("data/t47d_e2/counts.tsv.gz"), sep="\t"))
     samples = pd.read_csv(shared_path("data/t47d_e2/samples.tsv"), sep="\t")
-    contrast = {"name": "wt", "test": "E2", "reference": "vehicle", "where": {"mutation": "WT"}}
+    contrast = {"name": "wt", "variable": "condition", "test": "E2", "reference": "vehicle", "where": {"mutation": "WT"}}
     with pytest.warns(UserWarning, match="covariate 'mutation' has a single level"):
         # the default engine when available; 23 s (r) against 52 s (pydeseq2) for 18,660 genes
         result = run_contrast(

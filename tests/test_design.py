@@ -10,8 +10,9 @@ from conftest import shared_path
 from knockseq.design import build_design, design_matrix, model_formula, sample_design, subset_samples
 from knockseq.errors import InputError
 
-E2 = {"name": "e2", "test": "E2", "reference": "control"}
-T47D_WT = {"name": "wt", "test": "E2", "reference": "vehicle", "where": {"mutation": "WT"}}
+E2 = {"name": "e2", "variable": "condition", "test": "E2", "reference": "control"}
+T47D_WT = {"name": "wt", "variable": "condition", "test": "E2", "reference": "vehicle", "where": {"mutation": "WT"}}
+KD = {"name": "kd", "variable": "condition", "test": "kd", "reference": "ctrl"}
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +74,7 @@ def test_tested_variable_listed_as_covariate_enters_once(airway):
 
 def test_numeric_covariate_is_a_factor():
     sheet = paired(batch=[1, 1, 2, 2, 3, 3, 1, 1])
-    design = build_design(sheet, {"test": "kd", "reference": "ctrl"}, ["batch"])
+    design = build_design(sheet, KD, ["batch"])
     assert list(design.matrix.columns) == ["Intercept", "batch[T.2]", "batch[T.3]", "condition[T.kd]"]
 
 
@@ -109,7 +110,7 @@ def test_design_not_full_rank_names_the_redundant_column():
     # site groups donors d1+d2 vs d3+d4, so it is a sum of donor columns
     sheet = paired(site=["A"] * 4 + ["B"] * 4)
     with pytest.raises(InputError) as excinfo:
-        build_design(sheet, {"name": "kd", "test": "kd", "reference": "ctrl"}, ["donor", "site"])
+        build_design(sheet, KD, ["donor", "site"])
     assert message(excinfo) == (
         "column 'site': the design ~ donor + site + condition is not full rank (rank 5 of 6 "
         "coefficients): coefficient 'site[T.B]' is a linear combination of the ones before it, so the "
@@ -123,7 +124,7 @@ def test_no_residual_degrees_of_freedom():
         {"sample": ["s1", "s2", "s3", "s4"], "condition": ["c", "c", "k", "k"], "lane": ["A", "B", "A", "C"]}
     )
     with pytest.raises(InputError) as excinfo:
-        build_design(sheet, {"test": "k", "reference": "c"}, ["lane"])
+        build_design(sheet, {**KD, "test": "k", "reference": "c"}, ["lane"])
     assert message(excinfo) == (
         "the design ~ lane + condition has 4 coefficients for 4 samples: no residual degrees of freedom "
         "are left to estimate dispersions. Fix: remove covariates from the config's design list, or add "
@@ -164,6 +165,17 @@ def test_same_test_and_reference(mcf7):
     assert message(excinfo) == (
         "column 'contrasts.e2.test': contrast 'e2': test and reference are both 'E2'. Fix: set test and "
         "reference to two different levels of 'condition'."
+    )
+
+
+def test_variable_not_a_column(mcf7):
+    with pytest.raises(InputError) as excinfo:
+        build_design(mcf7, {**E2, "variable": "genotype"}, sheet_path="samples.tsv")
+    assert message(excinfo) == (
+        "samples.tsv, column 'genotype': contrasts.e2.variable names column 'genotype', which the sample "
+        "sheet does not have (columns: 'condition', 'e2_nM', 'batch', 'plate', 'index', "
+        "'source_condition'). Fix: add a 'genotype' column to the sample sheet, or correct the name in "
+        "contrasts.e2.variable."
     )
 
 
@@ -235,7 +247,7 @@ def test_missing_covariate_value():
     sheet = paired()
     sheet.loc[2, "donor"] = None
     with pytest.raises(InputError) as excinfo:
-        build_design(sheet, {"test": "kd", "reference": "ctrl"}, ["donor"])
+        build_design(sheet, KD, ["donor"])
     assert message(excinfo) == (
         "row s3, column 'donor': sample 's3' has no value in design column 'donor'. Fix: fill in the "
         "value, or leave the sample out with a where filter."

@@ -10,8 +10,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import SHA256, shared_path
+from conftest import PROJECT, SHA256, shared_path
 
+from knockseq.config import config_defaults
 from knockseq.errors import InputError
 from knockseq.genesets import (
     ER_CORE_SET,
@@ -73,15 +74,16 @@ def test_read_gmt_missing_file(tmp_path):
 
 def test_er_core_set_is_documented_and_in_the_hallmark_sets():
     genes = er_core_genes()
-    assert 15 <= len(genes) <= 25
-    assert {"GREB1", "PGR", "TFF1", "MYB"} <= set(genes)  # Masaki et al. 2021
+    # Version 2: 14 genes whose E2 induction was traced to ERalpha (er_core.md, literature review).
+    assert genes == ["GREB1", "PGR", "TFF1", "MYB", "XBP1", "CA12", "IGFBP4", "NRIP1", "CXCL12", "KRT19", "EGR3",
+                     "CTSD", "BCL2", "KDM4B"]
     assert "ESR1" not in genes
     doc = (builtin_path("er_core").parent / "er_core.md").read_text()
     table_genes = {line.split("|")[1].split()[0] for line in doc.splitlines() if line.startswith("| ") and "---" not in line}
     assert set(genes) == table_genes - {"gene"}, "every ER core gene needs a row with its reference in er_core.md"
     hallmark = read_gmt(shared_path(HALLMARK))
     in_hallmark = set(hallmark["HALLMARK_ESTROGEN_RESPONSE_EARLY"]) | set(hallmark["HALLMARK_ESTROGEN_RESPONSE_LATE"])
-    # 18 of 19 are MSigDB estrogen-response genes too; CTSD (cathepsin D, ERE: Augereau 1994) is not.
+    # 13 of 14 are MSigDB estrogen-response genes too; CTSD (cathepsin D, ERE: Augereau 1994) is not.
     assert set(genes) - in_hallmark == {"CTSD"}
 
 
@@ -93,7 +95,7 @@ def test_builtin_and_gmt_sources_with_provenance(tmp_path):
     assert result.collection_of["HALLMARK_ESTROGEN_RESPONSE_EARLY"] == "h.all"
     core, hallmark = result.provenance
     assert core == {
-        "name": "er_core", "version": "1", "source": "knockseq 0.1.0: data/er_core.gmt",
+        "name": "er_core", "version": "2", "source": "knockseq 0.1.0: data/er_core.gmt",
         "sha256": hashlib.sha256(builtin_path("er_core").read_bytes()).hexdigest(),
         "n_sets": 1, "status": "loaded", "kind": "builtin",
     }
@@ -211,7 +213,10 @@ def server():
 
 
 def _msigdb(**extra):
-    return {"msigdb": "H", "version": VERSION, **extra}
+    """An msigdb source as the config schema fills it (``require`` at its default)."""
+    (entry,) = config_defaults(PROJECT / "workflow/schemas/config.schema.yaml",
+                               gene_sets=[{"msigdb": "H", "version": VERSION, **extra}])["gene_sets"]
+    return entry
 
 
 def test_download_with_pinned_hash_then_cache_hit_offline(tmp_path, server):
@@ -263,7 +268,7 @@ def test_file_placed_by_hand_is_used_offline(tmp_path):
 
 
 def test_404_is_unavailable_and_the_run_goes_on(tmp_path, server):
-    sources = [{"builtin": "er_core"}, {"msigdb": "C2", "version": VERSION}]
+    sources = [{"builtin": "er_core"}, _msigdb(msigdb="C2")]
     result = load_gene_sets(sources, cache_dir=tmp_path / "cache", base_url=server.url, timeout=5)
     assert list(result.sets) == [ER_CORE_SET]
     entry = result.provenance[1]
@@ -280,7 +285,7 @@ def test_404_is_unavailable_and_the_run_goes_on(tmp_path, server):
 
 def test_404_with_require_is_an_error(tmp_path, server):
     with pytest.raises(InputError) as info:
-        load_gene_sets([{"msigdb": "C2", "version": VERSION, "require": True}], cache_dir=tmp_path,
+        load_gene_sets([_msigdb(msigdb="C2", require=True)], cache_dir=tmp_path,
                        base_url=server.url, timeout=5)
     text = str(info.value)
     assert "could not be downloaded from" in text and "(HTTP 404 Not Found)" in text

@@ -8,12 +8,18 @@ import pandas as pd
 import pytest
 from test_de import star_counts
 
+from conftest import PROJECT
+
+from knockseq.config import config_defaults
 from knockseq.de import run_contrast
 from knockseq.errors import InputError
 from knockseq.io import write_json
-from knockseq.knockdown import DEFAULT_THRESHOLDS, assess_knockdown, target_status
+from knockseq.knockdown import assess_knockdown, target_status
 
-KD = {"name": "kd", "test": "knockdown", "reference": "control"}
+#: The thresholds a run uses when the config sets none (from the schema, their only home).
+LIMITS = config_defaults(PROJECT / "workflow/schemas/config.schema.yaml")["knockdown"]
+
+KD = {"name": "kd", "variable": "condition", "test": "knockdown", "reference": "control"}
 SAMPLES = ["c1", "c2", "k1", "k2"]
 
 
@@ -55,20 +61,20 @@ TOY = toy(
     ],
 )
 def test_target_status(remaining, padj, status):
-    assert target_status(remaining, padj, DEFAULT_THRESHOLDS) == status
+    assert target_status(remaining, padj, LIMITS) == status
 
 
 def test_overall_status_is_the_worst_target():
     de, counts, sheet = TOY
-    report = assess_knockdown(de, counts, sheet, KD, ["PPP3CA", "PPP3CB"])
+    report = assess_knockdown(de, counts, sheet, KD, ["PPP3CA", "PPP3CB"], LIMITS)
     assert [t["status"] for t in report["targets"]] == ["effective", "failed"]
     assert report["status"] == "failed"
-    assert assess_knockdown(de, counts, sheet, KD, ["PPP3CA"])["status"] == "effective"
+    assert assess_knockdown(de, counts, sheet, KD, ["PPP3CA"], LIMITS)["status"] == "effective"
 
 
 def test_target_report_fields():
     de, counts, sheet = TOY
-    report = assess_knockdown(de, counts, sheet, KD, ["G1"], {"alpha": 0.01})
+    report = assess_knockdown(de, counts, sheet, KD, ["G1"], {**LIMITS, "alpha": 0.01})
     assert report["contrast"] == "kd"
     assert report["thresholds"] == {
         "effective_max_remaining": 50.0,
@@ -94,14 +100,14 @@ def test_target_report_fields():
 
 def test_shared_symbol_uses_the_most_expressed_gene():
     de, counts, sheet = TOY
-    (target,) = assess_knockdown(de, counts, sheet, KD, ["DUP"])["targets"]
+    (target,) = assess_knockdown(de, counts, sheet, KD, ["DUP"], LIMITS)["targets"]
     assert target["gene_id"] == "G5" and target["status"] == "weak"
     assert target["note"] == "'DUP' matches 2 gene ids; used the most expressed, G5 (others: G4)"
 
 
 def test_target_without_fold_change_failed():
     de, counts, sheet = TOY
-    (target,) = assess_knockdown(de, counts, sheet, KD, ["G6"])["targets"]
+    (target,) = assess_knockdown(de, counts, sheet, KD, ["G6"], LIMITS)["targets"]
     assert target["status"] == "failed" and target["percent_remaining"] is None
     assert target["percent_remaining_counts"] is None
     assert target["note"] == "no fold change (gene has no counts or was removed by the DE pre-filter)"
@@ -110,38 +116,31 @@ def test_target_without_fold_change_failed():
 def test_absent_target_lists_close_matches():
     de, counts, sheet = TOY
     with pytest.raises(InputError) as excinfo:
-        assess_knockdown(de, counts, sheet, KD, ["ppp3ca"])
+        assess_knockdown(de, counts, sheet, KD, ["ppp3ca"], LIMITS)
     assert str(excinfo.value) == (
         "column 'knockdown.targets': knockdown target 'ppp3ca' is neither a gene_id nor a gene_name in "
         "the results. Close matches: PPP3CA. Fix: give the target's symbol exactly as in the annotation "
         "(case matters) or its gene id."
     )
     with pytest.raises(InputError, match="'PPP3CC' is neither .* Close matches: PPP3CB, PPP3CA"):
-        assess_knockdown(de, counts, sheet, KD, ["PPP3CC"])
+        assess_knockdown(de, counts, sheet, KD, ["PPP3CC"], LIMITS)
     with pytest.raises(InputError, match=r"'XYZ' is neither a gene_id nor a gene_name in the results\. Fix"):
-        assess_knockdown(de, counts, sheet, KD, ["XYZ"])
+        assess_knockdown(de, counts, sheet, KD, ["XYZ"], LIMITS)
 
 
-def test_threshold_checks():
+def test_a_contrast_without_targets_is_a_treatment():
     de, counts, sheet = TOY
-    with pytest.raises(InputError) as excinfo:
-        assess_knockdown(de, counts, sheet, KD, ["PPP3CA"], {"effective_max_remaining": 90})
-    assert str(excinfo.value) == (
-        "column 'knockdown.effective_max_remaining': knockdown thresholds must satisfy 0 < "
-        "effective_max_remaining (90) <= weak_max_remaining (80) <= 100. Fix: set "
-        "effective_max_remaining at or below weak_max_remaining (defaults 50 and 80)."
-    )
-    with pytest.raises(InputError, match="unknown knockdown threshold 'fdr'"):
-        assess_knockdown(de, counts, sheet, KD, ["PPP3CA"], {"fdr": 0.1})
-    with pytest.raises(InputError, match="no knockdown targets given"):
-        assess_knockdown(de, counts, sheet, KD, [])
+    report = assess_knockdown(de, counts, sheet, KD, [], LIMITS)
+    assert report["status"] == "not assessed"
+    assert report["targets"] == []
+    assert report["note"] == "the contrast names no knockdown targets (a treatment): knockdown not assessed."
 
 
 def test_simulated_knockdown_is_effective(quantifiers, tmp_path):
     counts, sheet = star_counts(quantifiers)
     result = run_contrast(counts, sheet, contrast=KD, compat="pydeseq2")
     report = assess_knockdown(
-        result.table, result.normalized_counts, sheet, KD, ["PPP3CA", "ENSGSIM00000068"]
+        result.table, result.normalized_counts, sheet, KD, ["PPP3CA", "ENSGSIM00000068"], LIMITS
     )
     assert report["status"] == "effective"
     ppp3ca, ppp3cb = report["targets"]

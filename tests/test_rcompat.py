@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import inspect
 import warnings
+from decimal import Decimal
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import pydeseq2
 import pytest
-from conftest import shared_path
+from conftest import SHA256, shared_path
 from pydeseq2.dds import DeseqDataSet
 from pydeseq2.default_inference import DefaultInference
 from pydeseq2.ds import DeseqStats
@@ -305,9 +307,125 @@ def test_outliers_are_replaced_and_refitted_with_r_dispersions() -> None:
     assert (stats.results_df["baseMean"].to_numpy()[:5] < original[:5] - 100).all()
 
 
+def test_vectorised_wald_test_is_pydeseq2_per_gene_test_to_the_last_bit() -> None:
+    dds = small_dataset("~batch + condition", samples=12, genes=300)
+    dds.X[:, :20] //= 150  # expected counts below the 0.5 floor in some samples
+    with pytest.warns(UserWarning, match="the parametric fit of dispersion estimates"):
+        dds.deseq2()  # the trend's fit is not what is tested here
+    stats = RDeseqStats(dds, contrast=["condition", "B", "A"], quiet=True, n_cpus=1)
+    stats.run_wald_test()
+    mu = np.exp(stats.design_matrix @ stats.LFC.T).multiply(dds.obs["size_factors"], 0).values
+    assert (mu[:, :20] < dds.min_mu).any()
+    pvals, wald_stats, se = DefaultInference(n_cpus=1).wald_test(
+        design_matrix=stats.design_matrix.values, disp=dds.var["dispersions"].values,
+        lfc=stats.LFC.values, mu=np.maximum(mu, dds.min_mu),
+        ridge_factor=np.diag(np.repeat(1e-6, 3)), contrast=stats.contrast_vector, lfc_null=0.0)
+    np.testing.assert_array_equal(stats.p_values, pvals)
+    np.testing.assert_array_equal(stats.statistics, wald_stats)
+    np.testing.assert_array_equal(stats.SE, se)
+
+
 # ---------------------------------------------------------------------------------------------
 # The three reference runs
 # ---------------------------------------------------------------------------------------------
+
+
+def test_every_reference_file_is_checked_by_sha256() -> None:
+    folder = shared_path("reference")
+    files = sorted(str(p.relative_to(folder.parent)) for p in folder.rglob("*") if p.is_file())
+    assert files == sorted(k for k in SHA256 if k.startswith("reference/"))
+    for relative in files:
+        shared_path(relative)
+
+
+class Claims(NamedTuple):
+    """What README.md's "Statistics: agreement with R's DESeq2" states for one run in `r` mode.
+
+    Numbers are kept as printed and checked to their last digit (:func:`last_digit`): a difference
+    or 1 - Pearson may exceed the claim by one unit of that digit, other values may be one unit off
+    either way.
+    """
+
+    disp_fit: str  # dispFit median relative difference
+    dispersion: str  # final dispersion median relative difference
+    prior_var: str  # log-dispersion prior variance, the same as R's
+    lfc: str  # 1 - Pearson of log2FoldChange over the genes with padj
+    stat: str  # 1 - Pearson of the Wald stat over the genes with padj
+    apeglm: str  # Pearson of the apeGLM-shrunk log2FC
+    apeglm_max: str  # largest single-gene difference of the shrunk log2FC (README: "0.014-0.036")
+    threshold: str  # independent-filtering threshold, baseMean
+    genewise_off: int  # genes whose dispGeneEst is more than 1% from R's
+
+
+README_CLAIMS = {
+    "airway_cell_dex": Claims("2.4e-6", "9.5e-7", "0.5285", "6e-13", "1e-13", "0.999998", "0.014",
+                              "4.5034", 17),
+    "airway_dex": Claims("2.6e-11", "7.3e-12", "0.9206", "2e-13", "1e-14", "0.999998", "0.036",
+                         "3.5906", 2),
+    "pasilla_type_condition": Claims("4.7e-9", "3.8e-9", "0.2552", "2e-12", "1e-13", "0.99999",
+                                     "0.026", "3.8978", 3),
+}
+
+# Of the genes whose dispGeneEst is more than 1% from R's, those where either estimate is at least
+# 100 * minDisp (1e-6), the cut below which a gene stays out of the trend fit. All the others have
+# both estimates below 3e-8, next to the 1e-8 floor, and baseMean below 23.
+GENEWISE_OFF_ABOVE_FLOOR = {
+    "airway_cell_dex": {"ENSG00000077264", "ENSG00000124440"},  # baseMean 82 and 197, both 10.8%
+    "airway_dex": set(),
+    "pasilla_type_condition": set(),
+}
+
+# Relative difference from R, (median, max) over the genes where R has a value, measured with
+# PyDESeq2 0.5.4 and asserted with 10% headroom. The largest log2FoldChange/stat/pvalue differences
+# are genes with baseMean < 3 and no padj (pasilla FBgn0003938: 0.47 vs R -0.79), whose
+# coefficients PyDESeq2's IRLS fits elsewhere than R; over the genes with padj they stay below
+# 0.12 (airway_dex, an LFC near 0) and 0.004 otherwise.
+MEASURED = {
+    "airway_cell_dex": {
+        "dispGeneEst": (0.0, 0.88),
+        "dispFit": (2.4e-6, 2.4e-6),
+        "dispersion": (9.5e-7, 4.6e-5),
+        "log2FoldChange": (1.1e-6, 0.053),
+        "lfcSE": (5.0e-7, 8.7e-5),
+        "stat": (1.0e-6, 0.053),
+        "pvalue": (1.1e-6, 3.6e-3),
+        "padj": (7.1e-7, 9.0e-4),
+    },
+    "airway_dex": {
+        "dispGeneEst": (2.9e-16, 0.41),
+        "dispFit": (2.6e-11, 5.5e-11),
+        "dispersion": (7.3e-12, 5.5e-7),
+        "log2FoldChange": (1.2e-6, 0.12),
+        "lfcSE": (3.1e-7, 8.1e-6),
+        "stat": (7.1e-7, 0.12),
+        "pvalue": (6.9e-7, 4.6e-5),
+        "padj": (6.4e-7, 4.6e-5),
+    },
+    "pasilla_type_condition": {
+        "dispGeneEst": (9.7e-16, 1.4),
+        "dispFit": (4.7e-9, 5.5e-9),
+        "dispersion": (3.8e-9, 3.9e-6),
+        "log2FoldChange": (6.1e-7, 1.6),
+        "lfcSE": (3.2e-8, 2.6e-3),
+        "stat": (5.7e-7, 1.6),
+        "pvalue": (5.9e-7, 0.13),
+        "padj": (5.6e-7, 2.4e-4),
+    },
+}
+
+# R's mcols(dds) column -> ours in dds.var; the other compared columns are results() columns.
+DISPERSION_COLUMNS = {"dispGeneEst": "genewise_dispersions", "dispFit": "fitted_dispersions",
+                      "dispersion": "dispersions"}
+
+
+def last_digit(claim: str) -> float:
+    """One unit of the last digit of a number as printed: "9.5e-7" -> 1e-8, "0.5285" -> 1e-4."""
+    return 10.0 ** Decimal(claim).as_tuple().exponent
+
+
+def at_most(claim: str) -> float:
+    """Upper bound for a difference the README states as ``claim``: one unit of its last digit."""
+    return float(claim) + last_digit(claim)
 
 
 def load_run(name: str) -> tuple[pd.DataFrame, pd.DataFrame, str, list[str]]:
@@ -341,6 +459,7 @@ def fitted(request) -> dict:
     stats.lfc_shrink(coeff=coeff)
     return {
         "name": name,
+        "claims": README_CLAIMS[name],
         "dds": dds,
         "stats": stats,
         "results": results,
@@ -348,12 +467,21 @@ def fitted(request) -> dict:
         "r_disp": reference(name, "dispersions"),
         "r_res": reference(name, "deseq2"),
         "r_shrunk": reference(name, "lfcshrink_apeglm")["log2FoldChange"],
+        "r_size_factors": reference(name, "size_factors")["size_factor"],
     }
 
 
-def median_rel_diff(ours: pd.Series, r: pd.Series) -> float:
-    both = ours.notna() & r.notna()
-    return float(((ours[both] - r[both]).abs() / r[both].abs()).median())
+def ours_and_r(fitted: dict, column: str) -> tuple[pd.Series, pd.Series]:
+    """Our values and R's of one per-gene column, both indexed by gene."""
+    if column in DISPERSION_COLUMNS:
+        return fitted["dds"].var[DISPERSION_COLUMNS[column]], fitted["r_disp"][column]
+    return fitted["results"][column], fitted["r_res"][column]
+
+
+def rel_diff(ours: pd.Series, r: pd.Series) -> pd.Series:
+    """|ours - R| / |R| over the genes where R has a value."""
+    has = r.notna()
+    return (ours[has] - r[has]).abs() / r[has].abs()
 
 
 def pearson(a: pd.Series, b: pd.Series) -> float:
@@ -361,36 +489,64 @@ def pearson(a: pd.Series, b: pd.Series) -> float:
 
 
 @pytest.mark.slow
-def test_dispersion_trend_prior_and_final_dispersions(fitted: dict) -> None:
-    dds, r_disp = fitted["dds"], fitted["r_disp"]
-    assert median_rel_diff(dds.var["fitted_dispersions"], r_disp["dispFit"]) <= 1e-4
-    assert median_rel_diff(dds.var["dispersions"], r_disp["dispersion"]) <= 1e-3
+@pytest.mark.parametrize("column", list(MEASURED["airway_dex"]))
+def test_per_gene_values_match_r(fitted: dict, column: str) -> None:
+    ours, r = ours_and_r(fitted, column)
+    # also Cook's outliers: the same p-values set to NA (51 in airway_dex)
+    assert ours.isna().equals(r.isna())
+    diff = rel_diff(ours, r)
+    median, largest = MEASURED[fitted["name"]][column]
+    assert diff.median() <= 1.1 * median
+    assert diff.max() <= 1.1 * largest
+
+
+@pytest.mark.slow
+def test_readme_dispersion_rows(fitted: dict) -> None:
+    dds, r_disp, claims = fitted["dds"], fitted["r_disp"], fitted["claims"]
+    np.testing.assert_allclose(dds.obs["size_factors"],
+                               fitted["r_size_factors"].loc[dds.obs_names], rtol=1e-14)
+    assert rel_diff(dds.var["fitted_dispersions"], r_disp["dispFit"]).median() <= at_most(
+        claims.disp_fit)
+    assert rel_diff(dds.var["dispersions"], r_disp["dispersion"]).median() <= at_most(
+        claims.dispersion)
     np.testing.assert_allclose(dds.uns["trend_coeffs"], RUNS[fitted["name"]][3], rtol=2e-4)
-    assert float(dds.uns["prior_disp_var"]) == pytest.approx(RUNS[fitted["name"]][4], abs=5e-4)
+    assert float(dds.uns["prior_disp_var"]) == pytest.approx(float(claims.prior_var),
+                                                             abs=last_digit(claims.prior_var))
 
 
 @pytest.mark.slow
-def test_fold_changes_and_wald_statistics(fitted: dict) -> None:
-    ours, r = fitted["results"], fitted["r_res"]
-    both = ours["padj"].notna() & r["padj"].notna()
-    assert pearson(ours.loc[both, "log2FoldChange"], r.loc[both, "log2FoldChange"]) >= 0.9999
-    assert pearson(ours.loc[both, "stat"], r.loc[both, "stat"]) >= 0.9999
-    # Cook's outliers: the same p-values set to NA
-    assert ours["pvalue"].isna().equals(r["pvalue"].isna())
+def test_readme_genewise_dispersions_off_by_more_than_1_percent(fitted: dict) -> None:
+    ours, r = ours_and_r(fitted, "dispGeneEst")
+    off = rel_diff(ours, r) > 0.01
+    assert off.sum() == fitted["claims"].genewise_off
+    above_floor = off & ((ours >= 1e-6) | (r >= 1e-6))
+    assert set(r.index[above_floor]) == GENEWISE_OFF_ABOVE_FLOOR[fitted["name"]]
 
 
 @pytest.mark.slow
-def test_independent_filtering_and_significant_genes(fitted: dict) -> None:
-    ours, r = fitted["results"], fitted["r_res"]
-    assert ours["padj"].notna().equals(r["padj"].notna())
-    assert fitted["stats"].filter_threshold == pytest.approx(RUNS[fitted["name"]][5], abs=5e-4)
-    ours_sig = set(ours.index[ours["padj"] < 0.05])
-    r_sig = set(r.index[r["padj"] < 0.05])
-    assert len(ours_sig & r_sig) / len(ours_sig | r_sig) >= 0.99
+def test_readme_fold_change_and_wald_rows(fitted: dict) -> None:
+    ours, r, claims = fitted["results"], fitted["r_res"], fitted["claims"]
+    has_padj = r["padj"].notna()
+    assert 1 - pearson(ours.loc[has_padj, "log2FoldChange"],
+                       r.loc[has_padj, "log2FoldChange"]) <= at_most(claims.lfc)
+    assert 1 - pearson(ours.loc[has_padj, "stat"], r.loc[has_padj, "stat"]) <= at_most(claims.stat)
 
 
 @pytest.mark.slow
-def test_apeglm_shrunk_fold_changes(fitted: dict) -> None:
-    ours, r = fitted["shrunk"], fitted["r_shrunk"]
-    both = ours.notna() & r.notna()
-    assert pearson(ours[both], r[both]) >= 0.999
+def test_readme_independent_filtering_rows(fitted: dict) -> None:
+    ours, r, claims = fitted["results"], fitted["r_res"], fitted["claims"]
+    assert set(ours.index[ours["padj"].notna()]) == set(r.index[r["padj"].notna()])
+    assert fitted["stats"].filter_threshold == pytest.approx(float(claims.threshold),
+                                                             abs=last_digit(claims.threshold))
+    for alpha in (0.05, 0.1):  # README: Jaccard 1.000 at 0.05; R's README counts both
+        assert set(ours.index[ours["padj"] < alpha]) == set(r.index[r["padj"] < alpha])
+
+
+@pytest.mark.slow
+def test_readme_apeglm_rows(fitted: dict) -> None:
+    ours, r, claims = fitted["shrunk"], fitted["r_shrunk"], fitted["claims"]
+    assert ours.isna().equals(r.isna())
+    both = r.notna()
+    assert pearson(ours[both], r[both]) >= float(claims.apeglm) - last_digit(claims.apeglm)
+    assert (ours[both] - r[both]).abs().max() == pytest.approx(float(claims.apeglm_max),
+                                                               abs=last_digit(claims.apeglm_max))

@@ -233,3 +233,112 @@ def test_bad_files_fail_with_location(tmp_path, quantifiers):
     assert "htseq-count writes 2 (gene id, count)" in message(quantifiers / "salmon" / "control_1", format="htseq")
     with pytest.raises(InputError, match="folder holds no quantifier output"):
         readers.read(tmp_path)
+
+
+# Gene ids as databases write them: Entrez numbers (GEO's NCBI count tables, Rsubread's inbuilt
+# annotation), one zero-padded, a versioned RefSeq id, a symbol and a versioned Ensembl id.
+IDS = ["1", "100", "00123", "5530", "NM_000125.4", "ESR1", "ENSG00000091831.24"]
+# Read back as written, except the Ensembl version, which every reader strips (by design: the
+# annotation's ids are matched without it). RefSeq versions are part of the id and stay.
+READ_IDS = [*IDS[:-1], "ENSG00000091831"]
+COUNTS = [10 * (i + 1) for i in range(len(IDS))]
+HTSEQ_TRAILER = "__no_feature\t7\n__ambiguous\t0\n__too_low_aQual\t0\n__not_aligned\t0\n__alignment_not_unique\t3\n"
+
+
+def rows(template: str) -> str:
+    return "".join(template.format(id=i, n=n) + "\n" for i, n in zip(IDS, COUNTS))
+
+
+# Layout name -> (file inside tmp_path, expected format, text), each as the tool writes it.
+ID_LAYOUTS = {
+    "featurecounts": (
+        "fc/counts.txt",
+        "featurecounts",
+        '# Program:featureCounts v2.0.3; Command:"featureCounts" "-a" "hg38" "-F" "SAF" "-o" "fc/counts.txt" '
+        '"bam/s1.bam" \nGeneid\tChr\tStart\tEnd\tStrand\tLength\tbam/s1.bam\n'
+        + rows("{id}\tchr6;chr6\t100;900\t400;1200\t+;+\t602\t{n}"),
+    ),
+    "htseq": ("s1.htseq.txt", "htseq", rows("{id}\t{n}") + HTSEQ_TRAILER),
+    "star": (
+        "star/s1/ReadsPerGene.out.tab",
+        "star",
+        "N_unmapped\t5\t5\t5\nN_multimapping\t4\t4\t4\nN_noFeature\t3\t90\t3\nN_ambiguous\t1\t0\t0\n"
+        + rows("{id}\t{n}\t0\t{n}"),
+    ),
+    "salmon_transcripts": (
+        "salmon/s1/quant.sf", "salmon", "Name\tLength\tEffectiveLength\tTPM\tNumReads\n" + rows("{id}\t1500\t1270.5\t12.5\t{n}.000")
+    ),
+    "salmon_genes": (
+        "salmon/s1/quant.genes.sf", "salmon", "Name\tLength\tEffectiveLength\tTPM\tNumReads\n" + rows("{id}\t1500\t1270.5\t12.5\t{n}")
+    ),
+    "kallisto": (
+        "kallisto/s1/abundance.tsv", "kallisto", "target_id\tlength\teff_length\test_counts\ttpm\n" + rows("{id}\t1500\t1301.2\t{n}\t3.1")
+    ),
+    "rsem_genes": (
+        "s1.genes.results",
+        "rsem",
+        "gene_id\ttranscript_id(s)\tlength\teffective_length\texpected_count\tTPM\tFPKM\n"
+        + rows("{id}\tNM_001130045.2,NM_130786.4\t1500.00\t1301.20\t{n}.00\t3.10\t2.20"),
+    ),
+    "matrix_geo": ("GSE1_raw_counts_GRCh38.p13_NCBI.tsv", "matrix", "GeneID\tGSM1\tGSM2\n" + rows("{id}\t{n}\t{n}")),
+    "matrix_csv": ("counts.csv", "matrix", "Geneid,s1,s2\n" + rows("{id},{n},{n}")),
+    "matrix_r": ("counts.txt", "matrix", '"s1"\t"s2"\n' + rows('"{id}"\t{n}\t{n}')),
+}
+
+
+@pytest.mark.parametrize("layout", ID_LAYOUTS)
+def test_ids_read_as_written(tmp_path, layout):
+    name, format, text = ID_LAYOUTS[layout]
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    assert readers.detect_format(path) == format
+    quant = readers.read(path)
+    assert list(quant.counts.index) == READ_IDS
+    assert quant.counts.iloc[:, 0].tolist() == COUNTS
+
+
+def test_ids_read_as_written_gzipped_and_in_rsem_isoforms(tmp_path):
+    gz = tmp_path / "counts.tsv.gz"
+    gz.write_bytes(gzip.compress(("gene_id\ts1\ts2\n" + rows("{id}\t{n}\t{n}")).encode()))
+    assert list(readers.read(gz).counts.index) == READ_IDS
+    # RSEM isoforms: versioned RefSeq transcripts of Entrez-keyed genes (GTFs from NCBI RefSeq).
+    isoforms = tmp_path / "s1.isoforms.results"
+    isoforms.write_text(
+        "transcript_id\tgene_id\tlength\teffective_length\texpected_count\tTPM\tFPKM\tIsoPct\n"
+        + "".join(f"NM_{k:06d}.1\t{gene}\t1500\t1301.20\t{n}.00\t3.10\t2.20\t100.00\n" for k, (gene, n) in enumerate(zip(IDS, COUNTS)))
+    )
+    quant = readers.read(isoforms)
+    assert quant.tx2gene.tolist() == READ_IDS and quant.tx2gene.index[0] == "NM_000000.1"
+
+
+def test_dexseq_with_entrez_ids_is_refused(tmp_path):
+    # dexseq_count.py on an NCBI annotation: exon bins of Entrez genes (5530:001) stay refused.
+    path = bad(tmp_path, "s1.dexseq.txt", "1:001\t3\n5530:001\t0\n5530:002\t12\n_ambiguous\t1\n_empty\t9\n_lowaqual\t0\n_notaligned\t0\n")
+    assert readers.detect_format(path) == "dexseq"
+    with pytest.raises(InputError, match="is DEXSeq exon-bin counts"):
+        readers.read(path)
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["gene_name", "symbol", "SYMBOL", "Symbol", "gene_symbol", "GeneSymbol", "Gene Symbol", "Gene name", "Gene.name",
+     "external_gene_name", "hgnc_symbol", "mgi_symbol", "Associated Gene Name", "gene", "Gene"],
+)
+def test_matrix_name_column_spellings(tmp_path, header):
+    path = bad(tmp_path, "counts.tsv", f"GeneID\t{header}\tDescription\ts1\n5530\tPPP3CA\tcalcineurin A alpha\t7\n0090\t\t-\t0\n")
+    quant = readers.read(path)
+    assert quant.name_column == header
+    assert quant.gene_names.to_dict() == {"5530": "PPP3CA", "0090": None}
+    # Columns that are neither samples nor names stay candidate sample columns, failing only if used.
+    assert list(quant.counts.columns) == ["s1"] and list(quant.invalid) == ["Description"]
+
+
+def test_matrix_first_name_column_wins(tmp_path):
+    path = bad(tmp_path, "counts.csv", "GeneID,Symbol,gene_name,s1\n1,A1BG,a1bg,3\n")
+    quant = readers.read(path)
+    assert quant.name_column == "Symbol" and quant.gene_names.to_dict() == {"1": "A1BG"}
+    assert "gene_name" in quant.invalid  # the second one is an ordinary extra column
+    # Headers that merely contain a name word are not name columns.
+    quant = readers.read(bad(tmp_path, "other.tsv", "GeneID\tgene_biotype\tsymbol_source\ts1\n1\tprotein_coding\tHGNC\t3\n"))
+    assert quant.name_column is None and quant.gene_names is None

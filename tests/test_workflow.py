@@ -111,7 +111,8 @@ def test_forced_rerun_is_byte_identical(example_run):
     snakemake(workdir, "--cores", "2", "--forceall")
     after = {p.relative_to(results): p.read_bytes() for p in sorted(results.rglob("*")) if p.is_file()}
     # Fixed float format, sorted rows, seeded GSEA: a rerun can be checked with cmp.
-    assert len(before) == 14 and after.keys() == before.keys()
+    # 19 step outputs and 38 plot files (figures as PNG, SVG and TSV; the verdict page).
+    assert len(before) == 57 and after.keys() == before.keys()
     assert [path for path in before if before[path] != after[path]] == []
 
 
@@ -130,7 +131,9 @@ def test_sheet_edit_replans_what_depends_on_it(example_run):
     workdir, _ = example_run
     sheet = workdir / "config/samples.tsv"
     sheet.write_text(sheet.read_text().replace("replicate", "rep"))
-    assert planned(workdir) == {"all": 1, "counts": 1, "vst": 2, "de": 1, "knockdown": 1, "gsea": 1, "ora": 1, "verdict": 1}
+    assert planned(workdir) == {"all": 1, "counts": 1, "vst": 2, "fit": 1, "de": 1, "knockdown": 1, "gsea": 1, "ora": 1, "verdict": 1, "summary": 1,
+                                "plots_de": 1, "plots_gsea": 1, "plots_leading_edge": 1, "plots_fit": 1, "plots_qc": 1,
+                                "verdict_page": 1}
 
 
 def test_configfile_replaces_the_bundled_config(tmp_path):

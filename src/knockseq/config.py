@@ -1,21 +1,24 @@
 """Run settings: the sample sheet and the cross-field checks of the configuration.
 
 The JSON schemas in ``workflow/schemas/`` check each field on its own (types, enums, defaults);
-this module checks what a schema cannot: that the sheet is readable and consistent, and that
-every contrast, covariate and ``where`` filter refers to columns and levels that exist. All of it
-runs when the Snakefile is parsed, so a mistake stops the run before any rule starts.
+this module checks what a schema cannot: that the sheet is readable and consistent, that every
+contrast, covariate and ``where`` filter refers to columns and levels that exist (through
+:func:`knockseq.design.build_design`, where those checks live), and that the knockdown thresholds
+are ordered. All of it runs when the Snakefile is parsed, so a mistake stops the run before any
+rule starts.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from knockseq.design import build_design
 from knockseq.errors import InputError
 
 #: Columns every sample sheet has.
@@ -40,13 +43,17 @@ class Contrast:
         Denominator level.
     where : dict
         ``{column: [values]}`` restricting the samples used; empty means all samples.
+    targets : tuple of str
+        Genes the perturbation targets (the contrast's own ``targets``, else the run-wide
+        ``knockdown.targets``); empty for a treatment, whose knockdown is "not assessed".
     """
 
     name: str
     variable: str
     test: str
     reference: str
-    where: dict[str, list[str]] = field(default_factory=dict)
+    where: dict[str, list[str]]
+    targets: tuple[str, ...]
 
     def as_dict(self) -> dict[str, Any]:
         """Plain-dict form, as passed to the DE step and written to outputs."""
@@ -56,7 +63,36 @@ class Contrast:
             "test": self.test,
             "reference": self.reference,
             "where": {k: list(v) for k, v in self.where.items()},
+            "targets": list(self.targets),
         }
+
+
+def config_defaults(schema: str | os.PathLike, **options: Any) -> dict[str, Any]:
+    """Every option's default, as the config schema fills them in.
+
+    For callers outside the workflow (tests, notebooks) that need the values a run would use,
+    without restating them: the schema is their only home.
+
+    Parameters
+    ----------
+    schema : str or PathLike
+        ``workflow/schemas/config.schema.yaml``.
+    **options
+        Top-level options to set before validation, e.g. ``gene_sets=[{"msigdb": "h",
+        "version": "2024.1.Hs"}]``: their own nested defaults are filled in too.
+
+    Returns
+    -------
+    dict
+        A validated configuration with every defaulted section filled; ``samples`` is empty
+        and ``contrasts`` holds one placeholder contrast ``example`` (test ``b`` vs ``a``) unless
+        ``options`` set them.
+    """
+    from snakemake.utils import validate
+
+    config: dict[str, Any] = {"samples": "", "contrasts": {"example": {"test": "b", "reference": "a"}}, **options}
+    validate(config, str(schema))
+    return config
 
 
 def read_sample_sheet(path: str | os.PathLike, *, counts_table: bool = False) -> pd.DataFrame:
@@ -130,7 +166,12 @@ def read_sample_sheet(path: str | os.PathLike, *, counts_table: bool = False) ->
 
 
 def parse_contrasts(config: dict[str, Any], sheet: pd.DataFrame, sheet_path: str | os.PathLike) -> list[Contrast]:
-    """Build the configured contrasts and check them against the sample sheet.
+    """Build the configured contrasts and run every cross-field check of the configuration.
+
+    Each contrast is checked against the sample sheet by :func:`knockseq.design.build_design`,
+    the one home of those checks (columns, ``where`` values, levels, replicates, confounding,
+    rank), which the DE step runs again on the data it fits; the knockdown thresholds are
+    checked against each other here.
 
     Parameters
     ----------
@@ -149,79 +190,29 @@ def parse_contrasts(config: dict[str, Any], sheet: pd.DataFrame, sheet_path: str
     Raises
     ------
     InputError
-        A contrast names a column or level that the sheet does not have, or ``test`` equals
-        ``reference``; a ``design`` covariate is not a sheet column.
+        Any problem :func:`knockseq.design.build_design` finds in a contrast or the ``design``
+        list, or ``knockdown.effective_max_remaining`` above ``knockdown.weak_max_remaining``.
     """
-    for cov in config.get("design", []):
-        if cov not in sheet.columns:
-            raise InputError(
-                f"design covariate '{cov}' is not a column of the sample sheet (columns: {', '.join(sheet.columns)}).",
-                path=sheet_path,
-                column=cov,
-                fix="add the column to the sheet or remove it from `design:`.",
-            )
+    _check_knockdown_thresholds(config["knockdown"])
     contrasts = []
     for name, spec in config["contrasts"].items():
-        where = {col: [str(v) for v in (vals if isinstance(vals, list) else [vals])] for col, vals in spec.get("where", {}).items()}
-        contrast = Contrast(name, spec.get("variable", "condition"), str(spec["test"]), str(spec["reference"]), where)
-        key = f"contrasts.{name}"
-        for col, values in where.items():
-            if col not in sheet.columns:
-                raise InputError(
-                    f"`{key}.where` filters on column '{col}', which the sample sheet does not have.",
-                    path=sheet_path,
-                    column=col,
-                    fix=f"use one of: {', '.join(sheet.columns)}.",
-                )
-            missing = sorted(set(values) - set(sheet[col]))
-            if missing:
-                raise InputError(
-                    f"`{key}.where` asks for {col} = {', '.join(missing)}, which no sample has "
-                    f"(values present: {', '.join(sorted(set(sheet[col])))}).",
-                    path=sheet_path,
-                    column=col,
-                    fix="correct the value in the config or the sheet.",
-                )
-        if contrast.variable not in sheet.columns:
-            raise InputError(
-                f"`{key}.variable` is '{contrast.variable}', which is not a column of the sample sheet.",
-                path=sheet_path,
-                column=contrast.variable,
-                fix=f"use one of: {', '.join(sheet.columns)}.",
-            )
-        if contrast.test == contrast.reference:
-            raise InputError(
-                f"`{key}` compares '{contrast.test}' with itself.", column=contrast.variable, fix="set different `test` and `reference` levels."
-            )
-        subset = select_samples(sheet, contrast)
-        present = set(subset[contrast.variable])
-        for role in ("test", "reference"):
-            level = getattr(contrast, role)
-            if level not in present:
-                scope = " within its `where` subset" if where else ""
-                raise InputError(
-                    f"`{key}.{role}` is '{level}', but no sample has {contrast.variable} = '{level}'{scope} "
-                    f"(levels present: {', '.join(sorted(present))}).",
-                    path=sheet_path,
-                    column=contrast.variable,
-                    fix="correct the level in the config or the sheet.",
-                )
+        where = {col: [str(v) for v in (vals if isinstance(vals, list) else [vals])] for col, vals in spec["where"].items()}
+        # knockdown.targets has no schema default: without it, a contrast without its own
+        # targets is a treatment.
+        targets = spec["targets"] if "targets" in spec else config["knockdown"].get("targets", [])
+        contrast = Contrast(name, spec["variable"], str(spec["test"]), str(spec["reference"]), where, tuple(targets))
+        build_design(sheet, contrast.as_dict(), config["design"], sheet_path=sheet_path)
         contrasts.append(contrast)
     return contrasts
 
 
-def select_samples(sheet: pd.DataFrame, contrast: Contrast) -> pd.DataFrame:
-    """Rows of ``sheet`` in the contrast's ``where`` subset.
-
-    Samples of other levels of the tested variable stay in: like R's DESeq2, they inform the
-    dispersion estimates even though the contrast compares two levels only.
-
-    Returns
-    -------
-    pandas.DataFrame
-        A copy of the selected rows (n_selected x n_columns), in sheet order.
-    """
-    keep = pd.Series(True, index=sheet.index)
-    for col, values in contrast.where.items():
-        keep &= sheet[col].isin(values)
-    return sheet.loc[keep].copy()
+def _check_knockdown_thresholds(knockdown: dict[str, Any]) -> None:
+    """Raise unless ``0 < effective_max_remaining <= weak_max_remaining <= 100``."""
+    effective, weak = float(knockdown["effective_max_remaining"]), float(knockdown["weak_max_remaining"])
+    if not 0 < effective <= weak <= 100:
+        raise InputError(
+            f"knockdown thresholds must satisfy 0 < effective_max_remaining ({effective:g}) <= "
+            f"weak_max_remaining ({weak:g}) <= 100.",
+            column="knockdown.effective_max_remaining",
+            fix="set effective_max_remaining at or below weak_max_remaining.",
+        )

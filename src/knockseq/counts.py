@@ -73,7 +73,9 @@ def build_counts(
         ``ENST|ENSG|...`` names).
     annotation : str or PathLike, optional
         GTF or gene_id, gene_name table. Without it, names come from tx2gene or the files when
-        they carry them, else each non-Ensembl gene id is its own name (Ensembl ids get NA).
+        they carry them (GENCODE-style names; a count matrix's gene-name column, see
+        :data:`knockseq.readers.matrix.NAME_COLUMNS`), else each non-Ensembl gene id is its own
+        name (Ensembl ids get NA). When set, it wins over names the files carry.
     counts_from_abundance : {"lengthScaledTPM", "scaledTPM", "no"}
         tximport's countsFromAbundance for transcript-level inputs.
     sheet_path : str or PathLike, optional
@@ -88,7 +90,8 @@ def build_counts(
         One row per sample: ``sample``, ``format``, ``assigned`` (sum of its counts),
         ``detected_genes`` (genes with a count > 0), then the format's QC fields.
     notes : list of str
-        What the user should know (ignored columns, rounding, tximport mode, missing names).
+        What the user should know (ignored columns, rounding, tximport mode, missing names,
+        which column of a count matrix named the genes or that the annotation overrode it).
 
     Raises
     ------
@@ -450,7 +453,12 @@ def _gene_names(
     quants: list[Quant],
     notes: list[str],
 ) -> pd.Series:
-    """gene_name for each gene: annotation, else names the inputs carry, else the id itself."""
+    """gene_name for each gene: annotation, else names the inputs carry, else the id itself.
+
+    A count matrix's gene-name column (``Quant.name_column``) gets a note saying whether it
+    served or the configured annotation overrode it.
+    """
+    named = [quant for quant in quants if quant.name_column is not None]
     if annotation is not None:
         annotated = load_annotation(annotation)
         names = annotated.reindex(genes)
@@ -463,12 +471,24 @@ def _gene_names(
             )
         if names.isna().any():
             notes.append(f"{int(names.isna().sum())} of {len(genes)} genes have no gene_name in {annotation}.")
+        for quant in named:
+            notes.append(
+                f"gene names from `annotation:` {annotation}; column '{quant.name_column}' of {quant.path} "
+                "not used (the configured annotation wins)."
+            )
         return names.rename("gene_name")
     carried = [quant.gene_names for quant in quants if quant.gene_names is not None]
     if tx_map is not None:
         carried.append(tx_map.dropna().drop_duplicates("gene_id").set_index("gene_id")["gene_name"])
     if carried and any(c.notna().any() for c in carried):
-        return pd.concat(carried).dropna().groupby(level=0).first().reindex(genes).rename("gene_name")
+        names = pd.concat(carried).dropna().groupby(level=0).first().reindex(genes).rename("gene_name")
+        for quant in named:
+            notes.append(
+                f"gene names from column '{quant.name_column}' of {quant.path}"
+                + (f" ({int(names.isna().sum())} of {len(genes)} genes have none)" if names.isna().any() else "")
+                + "; set `annotation:` to name genes from another source."
+            )
+        return names
     ensembl = genes.str.match(ENSEMBL_ID)
     if ensembl.any():
         notes.append(

@@ -1,9 +1,14 @@
-"""Differential expression of one contrast with PyDESeq2, and the VST for QC.
+"""Differential expression with PyDESeq2: one fit per design, one test per contrast; VST for QC.
 
-:func:`run_contrast` fits DESeq2's negative binomial GLM to the samples of one contrast and
-returns the Wald test of ``test`` vs ``reference`` with apeGLM-shrunk fold changes;
-:func:`write_de` writes the four files of ``docs/contracts.md``; :func:`vst` gives
-variance-stabilised expression for QC plots.
+:func:`fit_design` fits DESeq2's negative binomial GLM once to the samples of a
+:class:`~knockseq.fits.FitSpec` (the contrasts that share it are grouped by
+:func:`knockseq.fits.fit_groups`); :func:`contrast_results` then runs the Wald test, independent
+filtering, Cook's filtering and apeGLM shrinkage of one contrast on that fit, as R's
+``results(dds, contrast=)`` and ``lfcShrink`` do on one ``DESeq(dds)``; :func:`run_contrast` is
+the two for a single contrast. A contrast's results are the same whether its fit is shared or
+not. :func:`write_fit` / :func:`read_fit` carry a fit between workflow jobs; :func:`write_de`
+writes the four files of ``docs/contracts.md``; :func:`vst` gives variance-stabilised
+expression for QC plots.
 
 Two engines, chosen by ``compat`` (``de.compat`` in the config) through :func:`_engine`, the only
 place they differ:
@@ -15,18 +20,22 @@ place they differ:
 
 Choices that affect the numbers:
 
-- **Model.** See :mod:`knockseq.design`: the contrast's ``reference`` is the tested variable's
-  baseline level, so the fitted coefficient of ``test`` is exactly log(test / reference). The Wald
-  test and the apeGLM shrinkage (``DeseqStats.lfc_shrink``, which shrinks one coefficient) are
-  both on that coefficient, so ``log2FoldChange_shrunk`` is the contrast asked for, with no
-  refit, whatever the level names sort to.
+- **Model.** See :mod:`knockseq.design`: the fit's ``reference`` is the tested variable's
+  baseline level, so the fitted coefficient of each ``test`` level is exactly
+  log(test / reference). The Wald test and the apeGLM shrinkage (``DeseqStats.lfc_shrink``,
+  which shrinks one coefficient) are both on that coefficient, so ``log2FoldChange_shrunk`` is
+  the contrast asked for, with no refit, whatever the level names sort to.
 - **Pre-filter** (``min_count``, default 10): genes are fitted only if they have at least
   ``min_count`` reads in at least as many samples as the smallest group of the tested variable,
-  the DESeq2 vignette's recommendation. R's ``DESeq()`` itself filters nothing, so results match
-  R run on the pre-filtered matrix, not R run on everything: size factors, the dispersion trend,
-  and the independent-filtering quantiles are all computed on the kept genes. ``min_count=0``
-  fits every gene, as the R reference runs in ``shared/reference`` did. Genes removed by the
-  pre-filter stay in the outputs with their ``baseMean`` and NA statistics, like all-zero genes.
+  the DESeq2 vignette's recommendation. It is computed once per fit, over all the fit's samples
+  and all levels of the tested variable, so every contrast sharing a fit tests the same genes.
+  R's ``DESeq()`` itself filters nothing, so results match R run on the pre-filtered matrix,
+  not R run on everything: size factors, the dispersion trend, and the independent-filtering
+  quantiles are all computed on the kept genes. ``min_count=0`` fits every gene, as the R
+  reference runs in ``shared/reference`` did. Genes removed by the pre-filter stay in the
+  outputs with their ``baseMean`` and NA statistics, like all-zero genes.
+- **Dispersion trend.** Parametric; when that fit fails both engines warn and use the mean of
+  the gene-wise dispersions, and ``dispersion_trend`` in the metadata says which was used.
 - **padj**: Benjamini-Hochberg after independent filtering on ``baseMean`` at ``alpha``
   (default 0.1, R's ``results()`` default; PyDESeq2's own default is 0.05).
 - **Cook's distance** (``cooks``): outlier replacement and refit (7+ replicates per cell) and
@@ -39,6 +48,9 @@ per-gene systems, where BLAS threads only contend, and on a busy 2-core machine 
 
 from __future__ import annotations
 
+import logging
+import pickle
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -54,9 +66,12 @@ from pydeseq2.preprocessing import deseq2_norm
 from threadpoolctl import threadpool_limits
 
 from knockseq import rcompat
-from knockseq.design import Design, build_design, sample_design
+from knockseq.design import Design, build_design, sample_design, subset_samples
 from knockseq.errors import InputError
-from knockseq.io import write_json, write_tsv
+from knockseq.fits import FitSpec, fit_spec
+from knockseq.io import atomic_path, write_json, write_tsv
+
+logger = logging.getLogger(__name__)
 
 #: Columns of the results table, in order.
 RESULT_COLUMNS = [
@@ -73,8 +88,15 @@ RESULT_COLUMNS = [
 
 COMPAT_MODES = ("r", "pydeseq2")
 
+#: ``dispersion_trend`` in the metadata, by PyDESeq2's ``uns["disp_function_type"]``. knockseq
+#: always asks for the parametric trend, so a mean trend means that fit failed.
+DISPERSION_TRENDS = {"parametric": "parametric", "mean": "mean (parametric fit failed)"}
+
 #: Keyword arguments of :func:`threadpoolctl.threadpool_limits` for every fit.
 _ONE_BLAS_THREAD = {"limits": 1, "user_api": "blas"}
+
+#: Packages whose versions the metadata records.
+_VERSIONED = ("knockseq", "pydeseq2", "anndata", "numpy", "pandas", "scipy")
 
 
 @dataclass
@@ -94,11 +116,12 @@ class DEResult:
         Median-of-ratios size factor per sample used (n_samples), indexed by sample.
     metadata : dict
         Settings and counts: compat, alpha, design, formula, samples, gene counts at each step,
-        software versions (JSON-ready), and ``filter_threshold``: the baseMean cut-off of
-        independent filtering (R's ``filterThreshold`` with ``compat="r"``; with
+        software versions (JSON-ready), ``fit`` (``id`` and the ``contrasts`` sharing it),
+        ``dispersion_trend`` (:data:`DISPERSION_TRENDS`) and ``filter_threshold``: the baseMean
+        cut-off of independent filtering (R's ``filterThreshold`` with ``compat="r"``; with
         ``"pydeseq2"``, which does not keep its cut-off, the smallest baseMean given a padj).
     design : Design
-        The checked design the model was fitted with.
+        The checked design of the contrast (its test level and coefficient).
     """
 
     contrast: str
@@ -107,6 +130,50 @@ class DEResult:
     size_factors: pd.Series
     metadata: dict[str, Any]
     design: Design
+
+
+@dataclass
+class FitResult:
+    """One DESeq2 fit, ready for the Wald tests of the contrasts that share it.
+
+    Attributes
+    ----------
+    spec : FitSpec
+        What was fitted; ``spec.fit_id`` names the fit.
+    dds : pydeseq2.dds.DeseqDataSet
+        The fitted dataset of the engine (``RDeseqDataSet`` for ``compat="r"``): n_samples x
+        n_kept genes, after ``deseq2()``.
+    design : Design
+        The checked design fitted; its ``test`` and ``coefficient`` are those of the first
+        non-reference level and stand for no contrast in particular.
+    sheet : pandas.DataFrame
+        The whole sample sheet, indexed by sample (each contrast's design is rebuilt from it).
+    counts : pandas.DataFrame
+        n_genes x n_samples int64 counts of every input gene, indexed by gene_id.
+    gene_names : pandas.Series
+        gene_name per gene_id (n_genes).
+    kept : numpy.ndarray
+        n_genes booleans: genes that passed the pre-filter and were fitted.
+    metadata : dict
+        Fit settings and counts shared by its contrasts (JSON-ready).
+    sheet_path : str or None
+        Sample sheet path, named in error messages.
+    """
+
+    spec: FitSpec
+    dds: DeseqDataSet
+    design: Design
+    sheet: pd.DataFrame
+    counts: pd.DataFrame
+    gene_names: pd.Series
+    kept: np.ndarray
+    metadata: dict[str, Any]
+    sheet_path: str | None = None
+
+    @property
+    def fit_id(self) -> str:
+        """The fit's id, :attr:`knockseq.fits.FitSpec.fit_id`."""
+        return self.spec.fit_id
 
 
 @dataclass(frozen=True)
@@ -168,6 +235,8 @@ def run_contrast(
 ) -> DEResult:
     """Fit DESeq2 to one contrast's samples and test ``test`` vs ``reference``.
 
+    :func:`fit_design` then :func:`contrast_results`, for a contrast that shares its fit with none.
+
     Parameters
     ----------
     counts : pandas.DataFrame
@@ -176,8 +245,8 @@ def run_contrast(
     samples : pandas.DataFrame
         The sample sheet (``sample`` column plus attributes).
     contrast : mapping
-        ``name``, ``variable`` (default ``condition``), ``test``, ``reference``, optional
-        ``where``; see :func:`knockseq.design.build_design`.
+        ``name``, ``variable``, ``test``, ``reference``, optional ``where``; see
+        :func:`knockseq.design.build_design`.
     design : sequence of str
         Covariate columns (``design:`` in the config).
     compat : {"r", "pydeseq2"}
@@ -205,119 +274,98 @@ def run_contrast(
         A design problem (see :mod:`knockseq.design`), a sample missing from the counts, or no
         gene left after the pre-filter.
     """
-    if not 0 < alpha < 1:
-        raise InputError(f"alpha {alpha} is not between 0 and 1.", column="de.alpha", fix="use e.g. 0.1.")
-    engine = _engine(compat)
+    _check_alpha(alpha)
     name = str(contrast.get("name", "contrast"))
-    checked = build_design(samples, {**contrast, "name": name}, design, sheet_path=sheet_path)
+    with warnings.catch_warnings():
+        # Checked before the fit so that a bad contrast costs nothing; contrast_results warns.
+        warnings.simplefilter("ignore", UserWarning)
+        build_design(samples, {**contrast, "name": name}, design, sheet_path=sheet_path)
+    options = {"compat": compat, "min_count": min_count, "cooks": cooks}
+    spec = fit_spec(contrast, samples, design, options, sheet_path=sheet_path)
+    fit = fit_design(counts, samples, spec, contrasts=[name], n_cpus=n_cpus, sheet_path=sheet_path)
+    return contrast_results(fit, contrast, alpha=alpha, shrink=shrink, n_cpus=n_cpus)
+
+
+def fit_design(
+    counts: pd.DataFrame,
+    samples: pd.DataFrame,
+    spec: FitSpec,
+    *,
+    contrasts: Sequence[str] = (),
+    n_cpus: int = 1,
+    sheet_path: str | PathLike | None = None,
+) -> FitResult:
+    """Pre-filter the genes and fit DESeq2 (size factors, dispersions, GLM, Cook's) once.
+
+    Logs one line: the formula, samples x genes fitted and the contrasts it is for.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        The ``counts.tsv`` table (gene_id, gene_name, samples), n_genes rows; columns of samples
+        not in ``spec.samples`` are ignored.
+    samples : pandas.DataFrame
+        The sample sheet (``sample`` column plus attributes).
+    spec : FitSpec
+        The fit, e.g. from :func:`knockseq.fits.fit_spec`.
+    contrasts : sequence of str
+        Names of the contrasts the fit is for, for the log line.
+    n_cpus : int
+        Processes for PyDESeq2's per-gene fits. Does not change the results.
+    sheet_path : str or PathLike, optional
+        Sample sheet path, named in error messages.
+
+    Returns
+    -------
+    FitResult
+
+    Raises
+    ------
+    InputError
+        A design problem (see :mod:`knockseq.design`), a sample missing from the counts, no gene
+        left after the pre-filter, or an unknown compat mode.
+    """
+    engine = _engine(spec.compat)
+    sheet = subset_samples(samples, {}, sheet_path=sheet_path)
+    rows = sheet.loc[list(spec.samples)]
+    others = sorted(set(rows[spec.variable]) - {spec.reference}) if spec.variable in rows else []
+    # Any other level makes the design: its matrix does not depend on the level tested.
+    placeholder = {
+        "name": spec.fit_id,
+        "variable": spec.variable,
+        "reference": spec.reference,
+        "test": others[0] if others else spec.reference,
+    }
+    with warnings.catch_warnings():
+        # A dropped covariate is reported by each contrast's own design, under its name.
+        warnings.simplefilter("ignore", UserWarning)
+        checked = build_design(rows, placeholder, spec.covariates, sheet_path=sheet_path)
     genes, raw = _count_matrix(counts, checked.samples)
 
     smallest_group = int(checked.group_sizes().min())
-    if min_count > 0:
-        kept = ((raw >= min_count).sum(axis=1) >= smallest_group).to_numpy()
+    if spec.min_count > 0:
+        kept = ((raw >= spec.min_count).sum(axis=1) >= smallest_group).to_numpy()
     else:
         kept = np.ones(len(raw), dtype=bool)
     if not kept.any():
         raise InputError(
-            f"contrast '{name}': no gene has {min_count} or more reads in {smallest_group} samples.",
+            f"contrast{'s' if len(contrasts) > 1 else ''} {', '.join(contrasts) or spec.fit_id}: "
+            f"no gene has {spec.min_count} or more reads in {smallest_group} samples.",
             column="de.min_count",
             fix="check that the counts are raw read counts, or lower de.min_count.",
         )
-
-    with threadpool_limits(**_ONE_BLAS_THREAD):
-        dds, fit, stats = _fit(
-            engine, raw.loc[kept], checked, alpha=alpha, cooks=cooks, shrink=shrink, n_cpus=n_cpus
-        )
-
-    size_factors = pd.Series(dds.obs["size_factors"].to_numpy(), index=checked.samples, name="size_factor")
-    normalized = raw / size_factors
-    table = pd.DataFrame(index=raw.index, columns=RESULT_COLUMNS[2:], dtype=float)
-    table["baseMean"] = normalized.mean(axis=1)
-    table.loc[fit.index, fit.columns] = fit
-    table.insert(0, "gene_name", genes)
-    table = table.rename_axis("gene_id").reset_index()
-    table = table.sort_values(["padj", "gene_id"], na_position="last", kind="mergesort").reset_index(
-        drop=True
+    logger.info(
+        "fitting %s on %d samples x %s genes for contrasts: %s",
+        checked.formula,
+        len(checked.samples),
+        f"{int(kept.sum()):,}",
+        ", ".join(contrasts),
     )
-
-    metadata = {
-        "contrast": name,
-        "variable": checked.variable,
-        "test": checked.test,
-        "reference": checked.reference,
-        "where": dict(contrast.get("where") or {}),
-        "compat": compat,
-        "alpha": alpha,
-        "design": checked.covariates,
-        "design_dropped": checked.dropped,
-        "formula": checked.formula,
-        "coefficient": checked.coefficient,
-        "samples": checked.samples,
-        "group_sizes": {str(k): int(v) for k, v in checked.group_sizes().items()},
-        "min_count": min_count,
-        "min_samples": smallest_group if min_count > 0 else 0,
-        "cooks": cooks,
-        "shrink": "apeglm" if shrink else None,
-        "n_genes_input": int(len(raw)),
-        "n_genes_fitted": int(kept.sum()),
-        "n_genes_all_zero": int((raw.loc[kept].sum(axis=1) == 0).sum()),
-        "n_genes_cooks_outlier": int(dds.cooks_outlier().sum()) if cooks else 0,
-        "n_genes_with_pvalue": int(fit["pvalue"].notna().sum()),
-        "n_genes_with_padj": int(fit["padj"].notna().sum()),
-        "n_genes_padj_below_alpha": int((fit["padj"] < alpha).sum()),
-        "filter_threshold": engine.filter_threshold(stats),
-        "notes": checked.notes,
-        "versions": {
-            pkg: version(pkg) for pkg in ("knockseq", "pydeseq2", "anndata", "numpy", "pandas", "scipy")
-        },
-    }
-    return DEResult(
-        contrast=name,
-        table=table,
-        normalized_counts=pd.concat([genes, normalized], axis=1).rename_axis("gene_id").reset_index(),
-        size_factors=size_factors,
-        metadata=metadata,
-        design=checked,
-    )
-
-
-def _fit(
-    engine: _Engine,
-    counts: pd.DataFrame,
-    checked: Design,
-    *,
-    alpha: float,
-    cooks: bool,
-    shrink: bool,
-    n_cpus: int,
-) -> tuple[DeseqDataSet, pd.DataFrame, DeseqStats]:
-    """Fit the model, test the contrast and shrink its fold changes.
-
-    Parameters
-    ----------
-    engine : _Engine
-        Classes of the compat mode.
-    counts : pandas.DataFrame
-        n_genes x n_samples integer counts of the genes to fit.
-    checked : Design
-        The contrast's design.
-    alpha, cooks, shrink, n_cpus
-        As in :func:`run_contrast`.
-
-    Returns
-    -------
-    dds : DeseqDataSet
-        The fitted dataset.
-    fit : pandas.DataFrame
-        n_genes x (baseMean, log2FoldChange, lfcSE, stat, pvalue, padj, log2FoldChange_shrunk).
-    stats : DeseqStats
-        The test, for its filter threshold.
-    """
     dds = engine.dataset(
-        counts=counts.T,
+        counts=raw.loc[kept].T,
         metadata=checked.metadata,
         design=checked.formula,
-        refit_cooks=cooks,
+        refit_cooks=spec.cooks,
         n_cpus=n_cpus,
         quiet=True,
     )
@@ -328,25 +376,164 @@ def _fit(
         raise RuntimeError(
             f"PyDESeq2 built another design matrix from {checked.formula} than the one checked"
         )
-    dds.deseq2()
+    with threadpool_limits(**_ONE_BLAS_THREAD):
+        dds.deseq2()
 
-    stats = engine.stats(
-        dds,
-        contrast=[checked.variable, checked.test, checked.reference],
-        alpha=alpha,
-        cooks_filter=cooks,
-        independent_filter=True,
-        quiet=True,
-        n_cpus=n_cpus,
+    metadata = {
+        "compat": spec.compat,
+        "variable": checked.variable,
+        "reference": checked.reference,
+        "design": checked.covariates,
+        "design_dropped": checked.dropped,
+        "formula": checked.formula,
+        "samples": checked.samples,
+        "group_sizes": {str(k): int(v) for k, v in checked.group_sizes().items()},
+        "min_count": spec.min_count,
+        "min_samples": smallest_group if spec.min_count > 0 else 0,
+        "cooks": spec.cooks,
+        "dispersion_trend": DISPERSION_TRENDS[dds.uns["disp_function_type"]],
+        "n_genes_input": int(len(raw)),
+        "n_genes_fitted": int(kept.sum()),
+        "n_genes_all_zero": int((raw.loc[kept].sum(axis=1) == 0).sum()),
+        "versions": {pkg: version(pkg) for pkg in _VERSIONED},
+    }
+    return FitResult(
+        spec=spec,
+        dds=dds,
+        design=checked,
+        sheet=sheet,
+        counts=raw,
+        gene_names=genes,
+        kept=kept,
+        metadata=metadata,
+        sheet_path=None if sheet_path is None else str(sheet_path),
     )
-    stats.summary()
-    # lfc_shrink overwrites the results' log2FoldChange and lfcSE in place: copy the MLE first.
-    fit = stats.results_df.copy()
-    fit["log2FoldChange_shrunk"] = np.nan
-    if shrink:
-        stats.lfc_shrink(coeff=checked.coefficient)
-        fit["log2FoldChange_shrunk"] = stats.LFC[checked.coefficient] / np.log(2)
-    return dds, fit, stats
+
+
+def contrast_results(
+    fit: FitResult,
+    contrast: Mapping[str, Any],
+    *,
+    alpha: float,
+    shrink: bool,
+    n_cpus: int = 1,
+    sharing: Sequence[str] | None = None,
+) -> DEResult:
+    """Wald test, Cook's and independent filtering and apeGLM shrinkage of one contrast on a fit.
+
+    Parameters
+    ----------
+    fit : FitResult
+        A fit whose spec is the contrast's own (:func:`knockseq.fits.fit_spec`).
+    contrast : mapping
+        As in :func:`run_contrast`.
+    alpha : float
+        FDR target of independent filtering.
+    shrink : bool
+        Compute ``log2FoldChange_shrunk`` (apeGLM); otherwise that column is NA.
+    n_cpus : int
+        Processes for the per-gene shrinkage fits. Does not change the results.
+    sharing : sequence of str, optional
+        Names of the contrasts served by ``fit``, recorded in the metadata; default this
+        contrast alone.
+
+    Returns
+    -------
+    DEResult
+
+    Raises
+    ------
+    InputError
+        ``alpha`` outside (0, 1), or a design problem of the contrast.
+    ValueError
+        The contrast needs another fit than ``fit``.
+    """
+    _check_alpha(alpha)
+    name = str(contrast.get("name", "contrast"))
+    spec = fit_spec(contrast, fit.sheet, fit.spec.covariates, fit.spec.as_dict(), sheet_path=fit.sheet_path)
+    if spec != fit.spec:
+        raise ValueError(f"contrast '{name}' needs fit {spec.fit_id}, not {fit.fit_id}")
+    checked = build_design(fit.sheet, {**contrast, "name": name}, fit.spec.covariates, sheet_path=fit.sheet_path)
+    engine = _engine(fit.spec.compat)
+
+    # The reference is the baseline, so the contrast is the coefficient itself: as a vector it
+    # needs no formulaic materializer, which a fit read back in another process has lost.
+    vector = (fit.dds.obsm["design_matrix"].columns == checked.coefficient).astype(float)
+    with threadpool_limits(**_ONE_BLAS_THREAD):
+        stats = engine.stats(
+            fit.dds,
+            contrast=vector,
+            alpha=alpha,
+            cooks_filter=fit.spec.cooks,
+            independent_filter=True,
+            quiet=True,
+            n_cpus=n_cpus,
+        )
+        stats.summary()
+        # lfc_shrink overwrites the results' log2FoldChange and lfcSE in place: copy the MLE first.
+        tested = stats.results_df.copy()
+        tested["log2FoldChange_shrunk"] = np.nan
+        if shrink:
+            stats.lfc_shrink(coeff=checked.coefficient)
+            tested["log2FoldChange_shrunk"] = stats.LFC[checked.coefficient] / np.log(2)
+
+    raw = fit.counts
+    size_factors = pd.Series(fit.dds.obs["size_factors"].to_numpy(), index=checked.samples, name="size_factor")
+    normalized = raw / size_factors
+    table = pd.DataFrame(index=raw.index, columns=RESULT_COLUMNS[2:], dtype=float)
+    table["baseMean"] = normalized.mean(axis=1)
+    table.loc[tested.index, tested.columns] = tested
+    table.insert(0, "gene_name", fit.gene_names)
+    table = table.rename_axis("gene_id").reset_index()
+    table = table.sort_values(["padj", "gene_id"], na_position="last", kind="mergesort").reset_index(
+        drop=True
+    )
+
+    metadata = {
+        **fit.metadata,
+        "contrast": name,
+        "test": checked.test,
+        "where": dict(contrast.get("where") or {}),
+        "alpha": alpha,
+        "coefficient": checked.coefficient,
+        "shrink": "apeglm" if shrink else None,
+        "fit": {"id": fit.fit_id, "contrasts": list(sharing) if sharing is not None else [name]},
+        "n_genes_cooks_outlier": int(fit.dds.cooks_outlier().sum()) if fit.spec.cooks else 0,
+        "n_genes_with_pvalue": int(tested["pvalue"].notna().sum()),
+        "n_genes_with_padj": int(tested["padj"].notna().sum()),
+        "n_genes_padj_below_alpha": int((tested["padj"] < alpha).sum()),
+        "filter_threshold": engine.filter_threshold(stats),
+        "notes": checked.notes,
+    }
+    return DEResult(
+        contrast=name,
+        table=table,
+        normalized_counts=pd.concat([fit.gene_names, normalized], axis=1).rename_axis("gene_id").reset_index(),
+        size_factors=size_factors,
+        metadata=metadata,
+        design=checked,
+    )
+
+
+def _check_alpha(alpha: float) -> None:
+    """Raise unless ``alpha`` is in (0, 1)."""
+    if not 0 < alpha < 1:
+        raise InputError(f"alpha {alpha} is not between 0 and 1.", column="de.alpha", fix="use e.g. 0.1.")
+
+
+def write_fit(fit: FitResult, path: str | PathLike) -> None:
+    """Pickle a fit atomically, for :func:`read_fit` in the jobs of its contrasts."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        pickle.dump(fit, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def read_fit(path: str | PathLike) -> FitResult:
+    """A fit written by :func:`write_fit` (a trusted file of this workflow: it is a pickle)."""
+    with open(path, "rb") as handle:
+        fit = pickle.load(handle)
+    if not isinstance(fit, FitResult):
+        raise TypeError(f"{path} holds a {type(fit).__name__}, not a knockseq FitResult")
+    return fit
 
 
 def de_paths(out_dir: str | PathLike, contrast: str) -> dict[str, Path]:

@@ -108,8 +108,9 @@ def build_design(
         The sample sheet: a ``sample`` column (or index named ``sample``) and one column per
         sample attribute. Values are compared as strings.
     contrast : mapping
-        ``name``, ``variable`` (default ``condition``), ``test``, ``reference`` and optional
-        ``where`` (``{column: value or [values]}``, keep samples matching every entry).
+        ``name``, ``variable``, ``test``, ``reference`` and optional ``where``
+        (``{column: value or [values]}``, keep samples matching every entry; absent or empty
+        keeps every sample), as :meth:`knockseq.config.Contrast.as_dict` gives them.
     covariates : sequence of str
         Sheet columns to adjust for (``design:`` in the config). The tested variable, if listed,
         is ignored with a note.
@@ -126,7 +127,7 @@ def build_design(
         For any of the problems listed in the module docstring.
     """
     name = contrast.get("name", "contrast")
-    variable = contrast.get("variable", "condition")
+    variable = contrast["variable"]
     test, reference = str(contrast["test"]), str(contrast["reference"])
     sheet = _sheet(samples)
     key = f"contrasts.{name}"

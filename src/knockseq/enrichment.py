@@ -1,10 +1,14 @@
 """Gene-set enrichment of a DE table: preranked GSEA (gseapy) and over-representation (hypergeometric).
 
 Both start from the same gene-level view of the DE table: genes without a symbol are dropped and
-a symbol carried by several gene ids keeps the id with the largest |Wald stat|, exactly as the R
-fgsea reference was ranked (``shared/reference/README.md``), so that GSEA and ORA see one value
-per symbol. Each gene-set collection is tested on its own, as GSEA does for MSigDB collections:
-a set's FDR then does not depend on which other collections the config lists.
+a symbol carried by several gene ids (retired Ensembl ids keep their old symbol) is represented by
+its most expressed id, the largest baseMean (:func:`one_id_per_symbol`), the rule of every step
+that reads genes by symbol (knockdown check, GSEA, ORA, verdict). Choosing by baseMean, not by
+the statistic tested, keeps the choice independent of the outcome: picking the id with the
+largest |stat| would select for enrichment. (The R fgsea reference ranking kept the largest
+|stat|; ``tests/test_enrichment.py`` counts the symbols where the two rules differ.) Each
+gene-set collection is tested on its own, as GSEA does for MSigDB collections: a set's FDR then
+does not depend on which other collections the config lists.
 """
 
 from __future__ import annotations
@@ -34,31 +38,54 @@ ORA_COLUMNS = [
 ]
 
 
-def gene_level(de_table: pd.DataFrame) -> pd.DataFrame:
-    """One row per symbol: the DE row with the largest |Wald stat|.
+def one_id_per_symbol(de_table: pd.DataFrame) -> pd.DataFrame:
+    """One row per symbol: the DE row of its most expressed gene id.
 
-    Rows without a ``gene_name`` or without a ``stat`` are dropped first. Ties in |stat| keep the
-    smaller gene_id, which is what R's ``merge`` (sorts by gene_id) followed by a stable
-    ``order(-abs(stat))`` and ``!duplicated(symbol)`` does in the fgsea reference script.
+    The id with the largest ``baseMean`` represents the symbol (a missing baseMean counts as
+    the smallest); ties keep the smaller gene_id. Rows without a ``gene_name`` (or a blank one)
+    are dropped. Rows without statistics are kept: the symbol's gene may have been removed by
+    the DE pre-filter, and that is then what every step reports for it.
 
     Parameters
     ----------
     de_table : DataFrame
-        DE results with at least ``gene_id``, ``gene_name`` and ``stat``.
+        DE results (n_genes rows) with at least ``gene_id``, ``gene_name`` and ``baseMean``.
 
     Returns
     -------
     DataFrame
-        The kept rows, indexed by symbol, ordered by decreasing |stat|.
+        The kept rows (n_symbols), indexed by the stripped symbol, ordered by symbol.
     """
     names = de_table["gene_name"].astype("string").str.strip()
-    table = de_table[names.notna() & (names != "") & de_table["stat"].notna()].assign(gene_name=names)
-    table = table.sort_values("gene_id", kind="mergesort")
-    order = np.argsort(-table["stat"].abs().to_numpy(), kind="mergesort")
-    return table.iloc[order].drop_duplicates("gene_name", keep="first").set_index("gene_name")
+    table = de_table[names.notna() & (names != "")].assign(gene_name=names)
+    table = table.assign(_expression=table["baseMean"].astype(float).fillna(-np.inf))
+    table = table.sort_values(["_expression", "gene_id"], ascending=[False, True], kind="mergesort")
+    table = table.drop_duplicates("gene_name", keep="first").drop(columns="_expression")
+    return table.set_index("gene_name").sort_index(kind="mergesort")
 
 
-def ranking_values(de_table: pd.DataFrame, ranking: str = "stat") -> pd.Series:
+def gene_level(de_table: pd.DataFrame) -> pd.DataFrame:
+    """The symbols with a Wald stat, one row each (:func:`one_id_per_symbol`), strongest first.
+
+    Parameters
+    ----------
+    de_table : DataFrame
+        DE results (n_genes rows) with at least ``gene_id``, ``gene_name``, ``baseMean`` and
+        ``stat``.
+
+    Returns
+    -------
+    DataFrame
+        The rows of :func:`one_id_per_symbol` whose ``stat`` is not missing (n_symbols), indexed
+        by symbol, ordered by decreasing |stat|, ties by gene_id, so that tied genes keep a
+        reproducible order in the GSEA ranking and the ORA gene lists.
+    """
+    table = one_id_per_symbol(de_table)
+    table = table[table["stat"].notna()].sort_values("gene_id", kind="mergesort")
+    return table.iloc[np.argsort(-table["stat"].abs().to_numpy(), kind="mergesort")]
+
+
+def ranking_values(de_table: pd.DataFrame, ranking: str) -> pd.Series:
     """The per-gene ranking metric chosen by ``gsea.ranking``, aligned to ``de_table``.
 
     ``stat``: the Wald statistic. ``signed_log10_pvalue``: sign(log2FoldChange) * -log10(pvalue),
@@ -83,13 +110,25 @@ def ranking_values(de_table: pd.DataFrame, ranking: str = "stat") -> pd.Series:
     )
 
 
-def gsea_ranking(de_table: pd.DataFrame, ranking: str = "stat") -> pd.Series:
-    """Ranked list for preranked GSEA: symbol -> metric, duplicates collapsed, sorted decreasing.
+def gsea_ranking(de_table: pd.DataFrame, ranking: str) -> pd.Series:
+    """Ranked list for preranked GSEA: symbol -> metric, one gene id per symbol, sorted decreasing.
 
-    Duplicate symbols are collapsed by the largest |Wald stat| whatever the ranking metric, so
-    every ranking uses the same gene for a symbol. Ties in the metric keep :func:`gene_level`'s
-    order (|stat|, then gene_id) through a stable sort, so the order is reproducible and, for
-    ``stat``, identical to the R reference ranking.
+    Each symbol is its :func:`gene_level` gene whatever the ranking metric, so every ranking
+    uses the same gene for a symbol. Ties in the metric keep :func:`gene_level`'s order
+    (|stat|, then gene_id) through a stable sort, so the order is reproducible.
+
+    Parameters
+    ----------
+    de_table : DataFrame
+        DE results (n_genes rows).
+    ranking : {"stat", "signed_log10_pvalue", "shrunk_lfc"}
+        ``gsea.ranking``, see :func:`ranking_values`.
+
+    Returns
+    -------
+    Series
+        n_ranked values indexed by symbol, named ``ranking``; symbols whose metric is missing
+        are left out.
     """
     genes = gene_level(de_table.assign(_metric=ranking_values(de_table, ranking)))
     genes = genes[genes["_metric"].notna()]
@@ -101,13 +140,13 @@ def run_gsea(
     de_table: pd.DataFrame,
     gene_sets: GeneSetCollection | Mapping[str, list[str]],
     *,
-    ranking: str = "stat",
-    permutations: int = 1000,
-    min_size: int = 15,
-    max_size: int = 500,
-    seed: int = 42,
+    ranking: str,
+    permutations: int,
+    min_size: int,
+    max_size: int,
+    seed: int,
+    method: str,
     threads: int = 1,
-    method: str = "permutation",
 ) -> pd.DataFrame:
     """Preranked GSEA of a DE table against every gene-set collection.
 
@@ -153,12 +192,12 @@ def run_prerank(
     ranks: pd.Series,
     gene_sets: GeneSetCollection | Mapping[str, list[str]],
     *,
-    permutations: int = 1000,
-    min_size: int = 15,
-    max_size: int = 500,
-    seed: int = 42,
+    permutations: int,
+    min_size: int,
+    max_size: int,
+    seed: int,
+    method: str,
     threads: int = 1,
-    method: str = "permutation",
 ) -> pd.DataFrame:
     """Preranked GSEA of a ready ranking (symbol -> value); see :func:`run_gsea` for the rest.
 
@@ -199,16 +238,15 @@ def run_ora(
     de_table: pd.DataFrame,
     gene_sets: GeneSetCollection | Mapping[str, list[str]],
     *,
-    alpha: float = 0.05,
-    min_abs_lfc: float = 0.0,
-    min_size: int = 15,
-    max_size: int = 500,
+    alpha: float,
+    min_abs_lfc: float,
+    min_size: int,
+    max_size: int,
 ) -> pd.DataFrame:
     """Over-representation of significantly down- and up-regulated genes (one-sided hypergeometric).
 
-    The background is every gene with a symbol and a padj (genes DESeq2 tested and did not
-    filter out: only they could have been called significant), one per symbol as in
-    :func:`gene_level`. A gene is ``up`` when padj < ``alpha`` and log2FoldChange >
+    The background is every symbol whose gene (:func:`gene_level`) has a padj (genes DESeq2
+    tested and did not filter out: only they could have been called significant). A gene is ``up`` when padj < ``alpha`` and log2FoldChange >
     ``min_abs_lfc``, ``down`` when padj < ``alpha`` and log2FoldChange < -``min_abs_lfc``.
 
     Parameters
@@ -234,7 +272,8 @@ def run_ora(
         first). Sets outside the size limits have NA statistics. Sorted by direction, pvalue,
         gene_set, collection.
     """
-    background = gene_level(de_table[de_table["padj"].notna()])
+    genes = gene_level(de_table)
+    background = genes[genes["padj"].notna()]
     significant = background["padj"] < alpha
     selected = {
         "down": background.index[significant & (background["log2FoldChange"] < -min_abs_lfc)],

@@ -37,7 +37,7 @@ MSIGDB_BASE_URL = "https://data.broadinstitute.org/gsea-msigdb/msigdb/release"
 ER_CORE_SET = "KNOCKSEQ_ER_CORE"
 
 #: Version of the curated ER core list; bump it whenever ``er_core.gmt`` changes.
-ER_CORE_VERSION = "1"
+ER_CORE_VERSION = "2"
 
 _BUILTINS = {"er_core": ("er_core.gmt", ER_CORE_VERSION)}
 _SOURCE_KEYS = {
@@ -326,7 +326,7 @@ def _load_msigdb(
             f"MSigDB collection '{entry['msigdb']}' {version} could not be downloaded from {url} ({problem}). "
             f"Offline, download that URL on another machine and place the file at {path.resolve()}."
         )
-        if entry.get("require", False):
+        if entry["require"]:
             raise InputError(message, column="gene_sets", fix="place the file there, or set require: false.") from None
         log.warning("%s The run goes on without it.", message)
         record.update(status="unavailable", message=message)

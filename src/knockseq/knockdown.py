@@ -18,6 +18,9 @@ real knockdown of a noisy gene. ``percent_remaining_counts`` (``100 * mean norma
 test samples / that of reference samples``) is reported beside it as a model-free check; the two
 differ when covariates matter or samples are unbalanced.
 
+A contrast without targets is a treatment (a drug, estradiol, fulvestrant): its status is
+``not assessed`` and the verdict rests on the ER gene sets alone.
+
 The contrast's status is its **worst** target's. The usual targets, PPP3CA and PPP3CB, encode
 redundant catalytic subunits of calcineurin: either one left intact can carry the phosphatase
 activity, so the experiment tests loss of calcineurin only if every targeted paralog is down.
@@ -32,17 +35,17 @@ from typing import Any
 import pandas as pd
 
 from knockseq.design import subset_samples
+from knockseq.enrichment import one_id_per_symbol
 from knockseq.errors import InputError
 
-#: Default thresholds; ``knockdown:`` in the config overrides them.
-DEFAULT_THRESHOLDS: dict[str, float] = {
-    "effective_max_remaining": 50.0,
-    "weak_max_remaining": 80.0,
-    "alpha": 0.05,
-}
+#: The thresholds of the config's ``knockdown:`` section (their defaults live in the schema).
+THRESHOLD_KEYS = ("effective_max_remaining", "weak_max_remaining", "alpha")
 
 #: Statuses from worst to best.
 STATUSES = ("failed", "weak", "effective")
+
+#: Status of a contrast that names no targets (a treatment).
+NOT_ASSESSED = "not assessed"
 
 
 def assess_knockdown(
@@ -51,7 +54,7 @@ def assess_knockdown(
     samples: pd.DataFrame,
     contrast: Mapping[str, Any],
     targets: Sequence[str],
-    thresholds: Mapping[str, float] | None = None,
+    thresholds: Mapping[str, float],
 ) -> dict[str, Any]:
     """Knockdown efficiency of the target genes in one contrast.
 
@@ -68,15 +71,18 @@ def assess_knockdown(
     contrast : mapping
         ``name``, ``variable`` (default ``condition``), ``test``, ``reference``, ``where``.
     targets : sequence of str
-        Gene symbols (matched case-sensitively against gene_name) or gene ids.
-    thresholds : mapping, optional
-        Overrides of :data:`DEFAULT_THRESHOLDS` (percentages, and the padj cut-off).
+        Gene symbols (matched case-sensitively against gene_name) or gene ids; empty for a
+        treatment.
+    thresholds : mapping
+        :data:`THRESHOLD_KEYS` (percentages, and the padj cut-off), as the config's ``knockdown:``
+        section gives them; other keys of that section (``targets``) are ignored.
 
     Returns
     -------
     dict
-        ``contrast``, ``status``, ``thresholds``, ``headline`` (how percent_remaining is
-        computed) and ``targets``: one dict per target with ``gene`` (as configured), gene_id,
+        ``contrast``, ``status`` (worst target's, or ``not assessed`` without targets),
+        ``thresholds``, ``headline`` (how percent_remaining is computed), ``note`` and
+        ``targets``: one dict per target with ``gene`` (as configured), gene_id,
         gene_name, log2FoldChange, padj, percent_remaining, percent_remaining_counts,
         mean_normalized_test, mean_normalized_reference, status, normalized_counts
         (``{sample: value}``) and ``note`` (or None). Missing numbers are None.
@@ -84,14 +90,19 @@ def assess_knockdown(
     Raises
     ------
     InputError
-        No targets, inconsistent thresholds, or a target absent from the table.
+        Inconsistent thresholds, or a target absent from the table.
     """
     limits = _thresholds(thresholds)
     name = str(contrast.get("name", "contrast"))
     if not targets:
-        raise InputError(
-            "no knockdown targets given.", column="knockdown.targets", fix="list the genes the siRNA targets."
-        )
+        return {
+            "contrast": name,
+            "status": NOT_ASSESSED,
+            "thresholds": limits,
+            "headline": None,
+            "note": "the contrast names no knockdown targets (a treatment): knockdown not assessed.",
+            "targets": [],
+        }
     variable = contrast.get("variable", "condition")
     sheet = subset_samples(samples, contrast.get("where") or {}, name=name)
     used = [s for s in sheet.index if s in normalized_counts.columns]
@@ -129,6 +140,7 @@ def assess_knockdown(
         "status": min((r["status"] for r in reports), key=STATUSES.index),
         "thresholds": limits,
         "headline": "percent_remaining = 100 * 2^log2FoldChange (unshrunk model estimate)",
+        "note": None,
         "targets": reports,
     }
 
@@ -163,41 +175,22 @@ def target_status(
     return "failed"
 
 
-def _thresholds(given: Mapping[str, float] | None) -> dict[str, float]:
-    """Defaults overridden by ``given``, checked to be ordered percentages and a probability."""
-    unknown = set(given or {}) - set(DEFAULT_THRESHOLDS)
-    if unknown:
-        key = sorted(unknown)[0]
-        raise InputError(
-            f"unknown knockdown threshold '{key}'.",
-            column=f"knockdown.{key}",
-            fix=f"use {', '.join(DEFAULT_THRESHOLDS)}.",
-        )
-    limits = {k: float(v) for k, v in {**DEFAULT_THRESHOLDS, **(given or {})}.items()}
-    if not 0 < limits["effective_max_remaining"] <= limits["weak_max_remaining"] <= 100:
-        raise InputError(
-            f"knockdown thresholds must satisfy 0 < effective_max_remaining "
-            f"({limits['effective_max_remaining']:g}) <= weak_max_remaining "
-            f"({limits['weak_max_remaining']:g}) <= 100.",
-            column="knockdown.effective_max_remaining",
-            fix="set effective_max_remaining at or below weak_max_remaining (defaults 50 and 80).",
-        )
-    if not 0 < limits["alpha"] < 1:
-        raise InputError(
-            f"knockdown alpha {limits['alpha']:g} is not between 0 and 1.",
-            column="knockdown.alpha",
-            fix="use e.g. 0.05.",
-        )
-    return limits
+def _thresholds(given: Mapping[str, float]) -> dict[str, float]:
+    """The thresholds of ``given`` (checked when the config is parsed: ordered percentages)."""
+    return {k: float(given[k]) for k in THRESHOLD_KEYS}
 
 
 def _match(de_table: pd.DataFrame, target: str) -> tuple[pd.Series, str | None]:
     """The DE row of ``target`` (gene_id or exact symbol), and a note if the symbol was ambiguous.
 
-    A symbol shared by several gene ids (retired ids keep their old symbol) resolves to the most
-    expressed one, the one an siRNA effect would be measured on.
+    A symbol shared by several gene ids (retired ids keep their old symbol) resolves as in every
+    step (:func:`knockseq.enrichment.one_id_per_symbol`): to the most expressed id, the one an
+    siRNA effect would be measured on.
     """
-    hits = de_table[(de_table["gene_id"] == target) | (de_table["gene_name"] == target)]
+    by_id = de_table[de_table["gene_id"] == target]
+    if len(by_id):
+        return by_id.iloc[0], None
+    hits = de_table[de_table["gene_name"] == target]
     if hits.empty:
         names = de_table["gene_name"].dropna().astype(str).unique().tolist()
         close = [n for n in names if n.lower() == target.lower()]
@@ -210,7 +203,7 @@ def _match(de_table: pd.DataFrame, target: str) -> tuple[pd.Series, str | None]:
         )
     if len(hits) == 1:
         return hits.iloc[0], None
-    best = hits.loc[hits["baseMean"].fillna(-1).idxmax()]
+    best = one_id_per_symbol(hits).reset_index().iloc[0]
     others = ", ".join(g for g in hits["gene_id"] if g != best["gene_id"])
     note = f"'{target}' matches {len(hits)} gene ids; used the most expressed, {best['gene_id']}"
     return best, f"{note} (others: {others})"

@@ -37,6 +37,7 @@ from pydeseq2.ds import DeseqStats
 from pydeseq2.utils import n_or_more_replicates
 from scipy.special import gammaln, ndtri, polygamma, psi
 from scipy.stats import f as f_distribution
+from scipy.stats import norm
 
 from knockseq.errors import InputError
 
@@ -345,23 +346,50 @@ class RInference(DefaultInference):
 
         R computes the coefficient covariance from the same floored means as the GLM fit;
         PyDESeq2 passes unfloored ones, which inflates the standard errors of genes with
-        expected counts below 0.5.
+        expected counts below 0.5. The two-sided test (``alt_hypothesis=None``, the only one
+        knockseq runs) is PyDESeq2's ``utils.wald_test`` on all genes at once, with the same
+        operations per gene in the same order, so the same numbers to the last bit; PyDESeq2
+        calls ``norm.sf`` once per gene. The one-sided tests are PyDESeq2's per-gene code.
+
+        Parameters
+        ----------
+        design_matrix : ndarray, shape (n, p)
+        disp : ndarray, shape (G,)
+        lfc : ndarray, shape (G, p)
+            Coefficients, natural log scale.
+        mu : ndarray, shape (n, G)
+            Expected counts.
+        ridge_factor : ndarray, shape (p, p)
+        contrast : ndarray or pandas.Series, shape (p,)
+        lfc_null : float
+            Natural log scale.
+        alt_hypothesis : str, optional
 
         Returns
         -------
-        tuple of ndarray
+        tuple of ndarray, each shape (G,)
             p-values, Wald statistics and standard errors (natural log scale).
         """
-        return super().wald_test(
-            design_matrix=design_matrix,
-            disp=disp,
-            lfc=lfc,
-            mu=np.maximum(mu, self.min_mu),
-            ridge_factor=ridge_factor,
-            contrast=contrast,
-            lfc_null=lfc_null,
-            alt_hypothesis=alt_hypothesis,
-        )
+        mu = np.maximum(mu, self.min_mu)
+        if alt_hypothesis is not None:
+            return super().wald_test(
+                design_matrix=design_matrix,
+                disp=disp,
+                lfc=lfc,
+                mu=mu,
+                ridge_factor=ridge_factor,
+                contrast=contrast,
+                lfc_null=lfc_null,
+                alt_hypothesis=alt_hypothesis,
+            )
+        contrast = np.asarray(contrast, dtype=float)  # PyDESeq2 passes a Series for a level contrast
+        weights = mu.T / (1 + mu.T * disp[:, None])
+        info = (design_matrix.T[None, :, :] * weights[:, None, :]) @ design_matrix
+        cov_c = np.linalg.inv(info + ridge_factor) @ contrast
+        # (1, p) @ (p, 1) products: numpy's matmul runs them as the dot of utils.wald_test's 1-d @
+        se = np.sqrt((cov_c[:, None, :] @ info) @ cov_c[:, :, None])[:, 0, 0]
+        stat = ((lfc - lfc_null)[:, None, :] @ contrast[:, None])[:, 0, 0] / se
+        return 2 * norm.sf(np.abs(stat)), stat, se
 
 
 # --------------------------------------------------------------------------------------------

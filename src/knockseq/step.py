@@ -1,4 +1,9 @@
-"""Running one pipeline step from a Snakemake script: logging and user-error reporting."""
+"""Running one pipeline step from a Snakemake script: logging and error reporting.
+
+Snakemake tells the user to "check log file(s) for error details", and on a cluster nobody sees a
+job's stderr: so everything a step has to say (its log records, Python warnings, its error)
+goes to the job's log file as well as to stderr.
+"""
 
 from __future__ import annotations
 
@@ -11,27 +16,43 @@ from knockseq.errors import InputError
 
 T = TypeVar("T")
 
+#: Format of every record, in the log file and on stderr.
+LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s: %(message)s"
+
 
 def run_step(func: Callable[..., T], *args: Any, log: str | os.PathLike | None = None, **kwargs: Any) -> T:
     """Call ``func(*args, **kwargs)`` as one step of the workflow.
 
-    Log records of knockseq go to ``log`` and to stderr. An :class:`InputError` is printed once,
-    as one message without a traceback, and ends the process with status 1 (Snakemake then
-    deletes the step's outputs). Any other exception is a bug and keeps its traceback.
+    Log records and Python warnings (captured by :func:`logging.captureWarnings`) go to ``log``
+    and to stderr. An :class:`InputError` is written there as one ``knockseq ERROR`` line,
+    without a traceback: the user has a mistake to fix, not code to debug. Any other exception
+    is a bug: it is written with its full traceback. Either way the process ends with status 1
+    (Snakemake then deletes the step's outputs and keeps the log).
 
     Parameters
     ----------
     func : callable
         The step's entry function.
+    *args, **kwargs
+        Passed to ``func``.
     log : str or PathLike, optional
-        Log file of the job.
+        Log file of the job (overwritten).
+
+    Returns
+    -------
+    object
+        What ``func`` returns.
     """
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log is not None:
         handlers.append(logging.FileHandler(log, mode="w"))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s", handlers=handlers, force=True)
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, handlers=handlers, force=True)
+    logging.captureWarnings(True)
+    logger = logging.getLogger("knockseq")
     try:
         return func(*args, **kwargs)
     except InputError as error:
-        logging.getLogger("knockseq").error("%s", error)
-        sys.exit(1)
+        logger.error("%s", error)
+    except Exception:
+        logger.exception("a bug in knockseq (not in your input); please report it with this log.")
+    sys.exit(1)

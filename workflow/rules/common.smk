@@ -13,8 +13,9 @@ sys.path.insert(0, SRC)
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
 
 from knockseq.config import parse_contrasts, read_sample_sheet
-from knockseq.design import build_design
 from knockseq.errors import InputError
+from knockseq.fits import fit_groups, fit_spec
+from knockseq.resources import FIT, VST, counts_shape, job_resources
 
 
 # With --configfile the user's file is the whole configuration. Loading config/config.yaml as
@@ -29,11 +30,13 @@ validate(config, "../schemas/config.schema.yaml")
 try:
     SAMPLES = read_sample_sheet(config["samples"], counts_table=config["counts"] is not None)
     validate(SAMPLES, "../schemas/samples.schema.yaml")
+    # Every cross-field check, the design's too (replicates, confounding, rank), so a bad design
+    # stops the run before any job starts rather than after the counts are built.
     CONTRASTS = {c.name: c for c in parse_contrasts(config, SAMPLES, config["samples"])}
-    # The design checks (replicates, confounding, rank) run here too, so a bad design stops the
-    # run before any job starts rather than after the counts are built.
-    for contrast in CONTRASTS.values():
-        build_design(SAMPLES, contrast.as_dict(), config["design"], sheet_path=config["samples"])
+    # Contrasts with the same samples, variable, reference, covariates and fit options share
+    # one DESeq2 fit (results/de/fits/{fit}.pkl), as R's results(dds, contrast=) share DESeq(dds).
+    FITS = fit_groups([c.as_dict() for c in CONTRASTS.values()], SAMPLES, config["design"], config["de"])
+    FIT_OF = {name: fit for fit, names in FITS.items() for name in names}
 except InputError as error:
     raise WorkflowError(f"knockseq: {error}") from None
 
@@ -64,11 +67,27 @@ def contrast_spec(wildcards):
     return CONTRASTS[wildcards.contrast].as_dict()
 
 
+def fit_path(wildcards):
+    """The pickled fit shared by this job's contrast."""
+    return f"results/de/fits/{FIT_OF[wildcards.contrast]}.pkl"
+
+
+def fit_params(wildcards):
+    """What the fit of this job depends on (the same for every contrast it serves)."""
+    first = CONTRASTS[FITS[wildcards.fit][0]].as_dict()
+    return fit_spec(first, SAMPLES, config["design"], config["de"]).as_dict()
+
+
 def all_outputs():
     """Final outputs of every configured contrast."""
     steps = ["de/{contrast}.tsv", "knockdown/{contrast}.json", "gsea/{contrast}.tsv", "ora/{contrast}.tsv", "verdict/{contrast}.json"]
     qc = ["results/counts/counts.tsv", "results/qc/vst_blind.tsv", "results/qc/vst_design.tsv"]
-    return qc + expand([f"results/{s}" for s in steps], contrast=list(CONTRASTS))
+    summary = ["results/summary/verdicts.tsv", "results/summary/er_targets_heatmap.png"]
+    plots = ["results/plots/qc/pca.png", "results/plots/verdicts.html"] + expand(
+        ["results/plots/{contrast}/volcano.png", "results/plots/{contrast}/gsea_curves.png",
+         "results/plots/{contrast}/er_leading_edge.png"], contrast=list(CONTRASTS)
+    ) + expand("results/plots/fits/{fit}/dispersions.png", fit=list(FITS))
+    return qc + summary + plots + expand([f"results/{s}" for s in steps], contrast=list(CONTRASTS))
 
 
 def print_verdicts():
@@ -82,3 +101,7 @@ def print_verdicts():
         if os.path.exists(path):
             with open(path) as handle:
                 print(summary_line(json.load(handle)))
+    print("Summary of every contrast: results/summary/verdicts.tsv; ER target heatmap: "
+          "results/summary/er_targets_heatmap.png (and .svg).")
+    print("Plots (PNG, SVG and their values as TSV): results/plots/. HTML report of every figure: "
+          "snakemake --report report.html (add the --configfile and --directory of this run).")

@@ -14,8 +14,7 @@ rule counts:
     log:
         "logs/counts.log",
     resources:
-        mem_mb=4000,
-        runtime=30,
+        **job_resources(config["resources"], "counts", mem_mb=4000, runtime=30),
     conda:
         "../../envs/knockseq.yaml"
     script:

@@ -1,6 +1,38 @@
-rule de:
+def fit_cost(wildcards, input):
+    """Samples x genes of a fit: its samples, and every gene of the table (before the pre-filter)."""
+    return len(fit_params(wildcards)["samples"]), counts_shape(input.counts)[1]
+
+
+rule fit:
     input:
         counts="results/counts/counts.tsv",
+        sheet=config["samples"],
+    output:
+        "results/de/fits/{fit}.pkl",
+    params:
+        # The spec, not the contrasts served: adding a contrast must not refit.
+        spec=fit_params,
+    wildcard_constraints:
+        fit="|".join(re.escape(fit) for fit in FITS),
+    log:
+        "logs/de/fit_{fit}.log",
+    threads: 2
+    resources:
+        **job_resources(
+            config["resources"],
+            "fit",
+            mem_mb=lambda wildcards, input: FIT.mem_mb(*fit_cost(wildcards, input)),
+            runtime=lambda wildcards, input: FIT.runtime(*fit_cost(wildcards, input)),
+        ),
+    conda:
+        "../../envs/knockseq.yaml"
+    script:
+        "../scripts/fit.py"
+
+
+rule de:
+    input:
+        fit=fit_path,
         sheet=config["samples"],
     output:
         table=report("results/de/{contrast}.tsv", caption="../report/de.rst", category="Differential expression"),
@@ -9,14 +41,12 @@ rule de:
         metadata="results/de/{contrast}.json",
     params:
         contrast=contrast_spec,
-        design=config["design"],
         de=config["de"],
     log:
         "logs/de/{contrast}.log",
     threads: 2
     resources:
-        mem_mb=8000,
-        runtime=120,
+        **job_resources(config["resources"], "de", mem_mb=8000, runtime=120),
     conda:
         "../../envs/knockseq.yaml"
     script:
@@ -55,8 +85,12 @@ rule vst:
     log:
         "logs/qc/vst_{mode}.log",
     resources:
-        mem_mb=8000,
-        runtime=60,
+        **job_resources(
+            config["resources"],
+            "vst",
+            mem_mb=lambda wildcards, input: VST.mem_mb(*counts_shape(input.counts)),
+            runtime=lambda wildcards, input: VST.runtime(*counts_shape(input.counts)),
+        ),
     conda:
         "../../envs/knockseq.yaml"
     script:

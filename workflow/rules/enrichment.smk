@@ -28,8 +28,7 @@ rule gsea:
         "logs/gsea/{contrast}.log",
     threads: 2
     resources:
-        mem_mb=4000,
-        runtime=60,
+        **job_resources(config["resources"], "gsea", mem_mb=4000, runtime=60),
     conda:
         "../../envs/knockseq.yaml"
     script:
@@ -59,8 +58,10 @@ rule verdict:
         gsea="results/gsea/{contrast}.tsv",
         knockdown="results/knockdown/{contrast}.json",
         table="results/de/{contrast}.tsv",
+        normalized="results/de/{contrast}.normalized_counts.tsv",
         metadata="results/de/{contrast}.json",
         provenance="results/gene_sets/provenance.json",
+        sheet=config["samples"],
     output:
         report("results/verdict/{contrast}.json", caption="../report/verdict.rst", category="Verdict"),
     params:

@@ -1,7 +1,5 @@
 """Rule counts: read every sample's quantifier output, write the merged count table and QC."""
 
-import logging
-
 from knockseq.config import read_sample_sheet
 from knockseq.counts import build_counts, write_counts
 from knockseq.step import run_step
@@ -10,7 +8,7 @@ from knockseq.step import run_step
 def main(snakemake) -> None:
     params = snakemake.params
     sheet = read_sample_sheet(snakemake.input.sheet, counts_table=params.counts_table is not None)
-    table, qc, notes = build_counts(
+    table, qc, _ = build_counts(
         sheet,
         base_dir=".",
         counts=params.counts_table,
@@ -21,8 +19,6 @@ def main(snakemake) -> None:
         counts_from_abundance=params.counts_from_abundance,
         sheet_path=snakemake.input.sheet,
     )
-    for note in notes:
-        logging.getLogger("knockseq.counts").info("%s", note)
     write_counts(table, qc, snakemake.output.counts, snakemake.output.qc)
 
 

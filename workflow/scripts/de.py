@@ -1,26 +1,21 @@
-"""Rule de: PyDESeq2 fit and Wald test of one contrast."""
-
-import pandas as pd
+"""Rule de: Wald test and apeGLM shrinkage of one contrast on its shared fit."""
 
 from knockseq.config import read_sample_sheet
-from knockseq.de import run_contrast, write_de
+from knockseq.de import contrast_results, read_fit, write_de
+from knockseq.fits import configured_fit_groups
 from knockseq.step import run_step
 
 
 def main(snakemake) -> None:
-    options = snakemake.params.de
-    result = run_contrast(
-        pd.read_csv(snakemake.input.counts, sep="\t"),
-        read_sample_sheet(snakemake.input.sheet, counts_table=True),
-        contrast=snakemake.params.contrast,
-        design=snakemake.params.design,
-        compat=options["compat"],
-        alpha=options["alpha"],
-        min_count=options["min_count"],
-        cooks=options["cooks"],
-        shrink=options["shrink"],
+    fit = read_fit(snakemake.input.fit)
+    sheet = read_sample_sheet(snakemake.input.sheet, counts_table=True)
+    result = contrast_results(
+        fit,
+        snakemake.params.contrast,
+        alpha=snakemake.params.de["alpha"],
+        shrink=snakemake.params.de["shrink"],
         n_cpus=snakemake.threads,
-        sheet_path=snakemake.input.sheet,
+        sharing=configured_fit_groups(snakemake.config, sheet, snakemake.input.sheet)[fit.fit_id],
     )
     write_de(result, dict(snakemake.output.items()))
 

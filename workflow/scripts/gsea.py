@@ -1,17 +1,15 @@
 """Rule gsea: preranked GSEA of one contrast's DE table."""
 
-import pandas as pd
-
 from knockseq.enrichment import run_gsea
 from knockseq.genesets import read_gene_sets
-from knockseq.io import write_tsv
+from knockseq.io import read_table, write_tsv
 from knockseq.step import run_step
 
 
 def main(snakemake) -> None:
     options = snakemake.params.gsea
     table = run_gsea(
-        pd.read_csv(snakemake.input.table, sep="\t"),
+        read_table(snakemake.input.table),
         read_gene_sets(snakemake.input.gmt, snakemake.input.provenance),
         ranking=options["ranking"],
         permutations=options["permutations"],

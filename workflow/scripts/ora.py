@@ -1,17 +1,15 @@
 """Rule ora: over-representation of one contrast's down- and up-regulated genes."""
 
-import pandas as pd
-
 from knockseq.enrichment import run_ora
 from knockseq.genesets import read_gene_sets
-from knockseq.io import write_tsv
+from knockseq.io import read_table, write_tsv
 from knockseq.step import run_step
 
 
 def main(snakemake) -> None:
     ora, gsea = snakemake.params.ora, snakemake.params.gsea
     table = run_ora(
-        pd.read_csv(snakemake.input.table, sep="\t"),
+        read_table(snakemake.input.table),
         read_gene_sets(snakemake.input.gmt, snakemake.input.provenance),
         alpha=ora["padj"],
         min_abs_lfc=ora["min_abs_lfc"],

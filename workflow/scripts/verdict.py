@@ -2,28 +2,29 @@
 
 import json
 
-import pandas as pd
-
+from knockseq.config import read_sample_sheet
+from knockseq.io import read_table
 from knockseq.step import run_step
-from knockseq.verdict import decide, write_verdict
+from knockseq.verdict import build_verdict, write_verdict
 
 
 def main(snakemake) -> None:
     inputs = snakemake.input
-    with open(inputs.knockdown) as handle:
-        knockdown = json.load(handle)
-    with open(inputs.provenance) as handle:
-        provenance = json.load(handle)
-    with open(inputs.metadata) as handle:
-        de_settings = json.load(handle)
-    verdict = decide(
-        pd.read_csv(inputs.gsea, sep="\t"),
-        knockdown,
-        pd.read_csv(inputs.table, sep="\t"),
-        provenance,
+    loaded = {}
+    for key in ("knockdown", "provenance", "metadata"):
+        with open(inputs[key]) as handle:
+            loaded[key] = json.load(handle)
+    verdict = build_verdict(
+        read_table(inputs.gsea),
+        loaded["knockdown"],
+        read_table(inputs.table),
+        read_table(inputs.normalized),
+        read_sample_sheet(inputs.sheet, counts_table=True),
+        loaded["metadata"],
+        loaded["provenance"],
         fdr=snakemake.params.verdict["fdr"],
+        global_shift_share=snakemake.params.verdict["global_shift_share"],
         contrast=snakemake.wildcards.contrast,
-        de_settings=de_settings,
     )
     write_verdict(verdict, snakemake.output[0])
 

@@ -1,15 +1,13 @@
 """Rule vst: variance-stabilised expression of every sample, for QC."""
 
-import pandas as pd
-
 from knockseq.config import read_sample_sheet
 from knockseq.de import vst
-from knockseq.io import write_tsv
+from knockseq.io import read_table, write_tsv
 from knockseq.step import run_step
 
 
 def main(snakemake) -> None:
-    counts = pd.read_csv(snakemake.input.counts, sep="\t")
+    counts = read_table(snakemake.input.counts)
     values = vst(
         counts,
         read_sample_sheet(snakemake.input.sheet, counts_table=True),

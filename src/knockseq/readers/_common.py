@@ -71,8 +71,10 @@ class Quant:
     tx2gene : pd.Series, optional
         transcript_id -> gene_id carried by the file itself (RSEM isoforms, GENCODE-style names).
     gene_names : pd.Series, optional
-        gene_id -> gene_name carried by the file (GENCODE-style names, a matrix ``gene_name``
+        gene_id -> gene_name carried by the file (GENCODE-style names, a matrix's gene-name
         column).
+    name_column : str, optional
+        Header of the file's column ``gene_names`` came from (count matrices), for the notes.
     invalid : dict
         Column -> the :class:`InputError` its values raise; only raised if the column is used
         (multi-column tables may hold columns nobody asked for).
@@ -91,6 +93,7 @@ class Quant:
     length: pd.DataFrame | None = None
     tx2gene: pd.Series | None = None
     gene_names: pd.Series | None = None
+    name_column: str | None = None
     invalid: dict[str, InputError] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 

@@ -1,14 +1,17 @@
 """A plain genes x samples count matrix: TSV or CSV (gzipped or not), first column the gene id.
 
 Tried last, after every tool format: any table with a header of names and numbers below it
-qualifies. R's ``write.table`` header (one field fewer than the rows) is accepted. A ``gene_name``
-column is taken as gene names; other columns are kept as candidate sample columns, and a column
-that does not hold counts only fails if the sample sheet uses it.
+qualifies. R's ``write.table`` header (one field fewer than the rows) is accepted. A column
+named like a gene-name column (:data:`NAME_COLUMNS`) is taken as gene names; other columns are
+kept as candidate sample columns, and a column that does not hold counts only fails if the sample
+sheet uses it. Gene ids are kept as text exactly as written (Entrez ``1``, ``00123``, ``NM_000125``),
+except for Ensembl version suffixes, which every reader strips.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -17,13 +20,39 @@ from knockseq.errors import InputError
 from knockseq.readers._common import Quant, gene_index, head, read_table, to_numbers
 
 NAME = "matrix"
-NAME_COLUMN = "gene_name"
+#: Headers of a gene-name column, compared by :func:`spelling` (case, spaces, ``_``, ``.`` and
+#: ``-`` ignored, so ``Gene name``, ``GeneSymbol``, ``SYMBOL`` and R's ``Gene.name`` match):
+#: knockseq's own ``gene_name``; ``symbol`` (AnnotationDbi/clusterProfiler ``SYMBOL``, NCBI's
+#: ``Symbol``); ``gene_symbol``; biomaRt's ``external_gene_name``, ``hgnc_symbol``,
+#: ``mgi_symbol`` and the web export's ``Gene name`` / older ``Associated Gene Name``; ``gene``.
+#: Only columns after the first (the gene id) are looked at.
+NAME_COLUMNS = (
+    "gene_name",
+    "symbol",
+    "gene_symbol",
+    "external_gene_name",
+    "hgnc_symbol",
+    "mgi_symbol",
+    "associated_gene_name",
+    "gene",
+)
 
 
 def _split(line: str) -> tuple[str, list[str]]:
     """Separator (tab if the line has one, else comma) and the line's fields."""
     sep = "\t" if "\t" in line else ","
     return sep, next(csv.reader([line], delimiter=sep))
+
+
+def spelling(header: str) -> str:
+    """A column header reduced to lower-case letters and digits, for :data:`NAME_COLUMNS`."""
+    return re.sub(r"[^0-9a-z]", "", header.lower())
+
+
+def name_column(columns: list[str]) -> str | None:
+    """The first of ``columns`` (file order) spelled like a gene-name column, if any."""
+    wanted = {spelling(name) for name in NAME_COLUMNS}
+    return next((column for column in columns if spelling(column) in wanted), None)
 
 
 def _is_number(text: str) -> bool:
@@ -59,7 +88,8 @@ def read(path: Path) -> Quant:
     -------
     Quant
         Counts of shape (n_genes, n_columns) for the columns that hold integer counts; the others
-        in ``invalid`` (raised only if used); ``gene_names`` from a ``gene_name`` column.
+        in ``invalid`` (raised only if used); ``gene_names`` and ``name_column`` from the first
+        gene-name column (see :data:`NAME_COLUMNS`); a second one is an ordinary extra column.
     """
     sep, _ = _split(head(path, 1)[0])
     frame = read_table(path, header=True, sep=sep)
@@ -74,9 +104,17 @@ def read(path: Path) -> Quant:
         )
     index = gene_index(frame.iloc[:, 0], path, 2)
     samples = frame.iloc[:, 1:].set_axis(index)
-    gene_names = None
-    if NAME_COLUMN in samples.columns:
-        gene_names = samples.pop(NAME_COLUMN).replace({"": None, "NA": None})
+    names = name_column(list(samples.columns))
+    gene_names = None if names is None else samples.pop(names).replace({"": None, "NA": None})
     counts, invalid = to_numbers(samples, path, 2, integer=True)
     qc = {column: {} for column in samples.columns}
-    return Quant(path=path, format=NAME, counts=counts, qc=qc, first_row=2, gene_names=gene_names, invalid=invalid)
+    return Quant(
+        path=path,
+        format=NAME,
+        counts=counts,
+        qc=qc,
+        first_row=2,
+        gene_names=gene_names,
+        name_column=names,
+        invalid=invalid,
+    )

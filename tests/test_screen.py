@@ -1,0 +1,167 @@
+"""A screen of ten siRNAs against one control: one DESeq2 fit, ten Wald tests.
+
+The synthetic screen (``tests/screen.py``: 3 batches x (10 siRNAs + NTC) = 33 samples x 2,000
+genes, seed :data:`SEED`) is fitted once per module, ``~ batch + sirna_target``; each contrast is tested on
+that fit. A contrast's results must not depend on whether its fit is shared.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from screen import CONTROL, make_screen, sirna_name
+from test_workflow import planned, snakemake
+
+from knockseq.de import contrast_results, fit_design, read_fit, run_contrast, write_fit
+from knockseq.fits import FitSpec, fit_groups, fit_spec
+from knockseq.io import write_tsv
+from knockseq.rcompat import PARAMETRIC_FIT_FAILED
+
+DE = {"compat": "r", "min_count": 10, "cooks": True}
+#: The screen simulated; with it the ten targets' log2FC are -2.20 to -1.90 (seed 0: -2.16 to -1.66).
+SEED = 1
+CONTRASTS = [
+    {"name": f"{sirna_name(k)}_vs_NTC", "variable": "sirna_target", "test": sirna_name(k), "reference": CONTROL}
+    for k in range(10)
+]
+NAMES = [c["name"] for c in CONTRASTS]
+
+
+@pytest.fixture(scope="module")
+def screen() -> tuple[pd.DataFrame, pd.DataFrame]:
+    return make_screen(seed=SEED)
+
+
+@pytest.fixture(scope="module")
+def shared_fit(screen, tmp_path_factory):
+    """The screen's one fit, written and read back as the workflow's jobs do."""
+    counts, sheet = screen
+    spec = fit_spec(CONTRASTS[0], sheet, ["batch"], DE)
+    path = tmp_path_factory.mktemp("fits") / f"{spec.fit_id}.pkl"
+    write_fit(fit_design(counts, sheet, spec, contrasts=NAMES), path)
+    return read_fit(path)
+
+
+def test_the_screen_shares_one_fit(screen):
+    _, sheet = screen
+    groups = fit_groups(CONTRASTS, sheet, ["batch"], DE)
+    assert list(groups.values()) == [NAMES]
+    fit_id = next(iter(groups))
+    assert re.fullmatch(r"sirna_target-NTC-[0-9a-f]{8}", fit_id)
+    # the id does not depend on which or how many contrasts share the fit
+    assert fit_groups(CONTRASTS[3:5], sheet, ["batch"], DE) == {fit_id: NAMES[3:5]}
+    # alpha and shrink act after the fit; the tested variable listed in design is not a covariate
+    assert fit_groups(CONTRASTS, sheet, ["batch", "sirna_target"], {**DE, "alpha": 0.05, "shrink": False}) == groups
+
+
+def test_fits_differ_when_samples_reference_covariates_or_options_do(screen):
+    _, sheet = screen
+    base = fit_spec(CONTRASTS[0], sheet, ["batch"], DE)
+    assert len(base.samples) == 33 and base.covariates == ("batch",)
+    all_batches = {**CONTRASTS[0], "where": {"batch": ["b1", "b2", "b3"]}}
+    assert fit_spec(all_batches, sheet, ["batch"], DE) == base  # same samples, whatever the filter
+    others = [
+        fit_spec({**CONTRASTS[0], "where": {"batch": ["b1", "b2"]}}, sheet, ["batch"], DE),
+        fit_spec({**CONTRASTS[1], "reference": sirna_name(0), "test": CONTROL}, sheet, ["batch"], DE),
+        fit_spec(CONTRASTS[0], sheet, [], DE),
+        fit_spec(CONTRASTS[0], sheet, ["batch"], {**DE, "min_count": 0}),
+        fit_spec(CONTRASTS[0], sheet, ["batch"], {**DE, "compat": "pydeseq2"}),
+        fit_spec(CONTRASTS[0], sheet, ["batch"], {**DE, "cooks": False}),
+    ]
+    assert len({spec.fit_id for spec in [base, *others]}) == 7
+    assert others[1].fit_id.startswith("sirna_target-siTGT01-")
+    assert FitSpec.from_dict(json.loads(json.dumps(base.as_dict()))) == base
+
+
+def test_each_contrast_finds_its_own_target(shared_fit):
+    assert shared_fit.metadata["formula"] == "~ `batch` + `sirna_target`"
+    assert shared_fit.metadata["dispersion_trend"] == "parametric"
+    for k, contrast in enumerate(CONTRASTS):
+        result = contrast_results(shared_fit, contrast, alpha=0.1, shrink=False, sharing=NAMES)
+        table = result.table.set_index("gene_id")
+        target = table.loc[f"G{k + 1:05d}"]
+        # truth -2 for each siRNA's own target; measured -2.20 to -1.90
+        assert target["log2FoldChange"] == pytest.approx(-2, abs=0.3), contrast["name"]
+        assert target["padj"] < 1e-10, contrast["name"]
+        # and it is the contrast's strongest signal
+        assert table["pvalue"].idxmin() == target.name, contrast["name"]
+        meta = result.metadata
+        assert meta["fit"] == {"id": shared_fit.fit_id, "contrasts": NAMES}
+        assert (meta["test"], meta["reference"], meta["coefficient"]) == (
+            sirna_name(k),
+            CONTROL,
+            f"sirna_target[T.{sirna_name(k)}]",
+        )
+        assert meta["dispersion_trend"] == "parametric" and len(meta["samples"]) == 33
+
+
+def test_a_shared_fit_gives_the_same_results_as_a_fit_of_its_own(screen, shared_fit):
+    counts, sheet = screen
+    contrast = CONTRASTS[4]
+    shared = contrast_results(shared_fit, contrast, alpha=0.1, shrink=True, sharing=NAMES)
+    alone = run_contrast(counts, sheet, contrast=contrast, design=["batch"], alpha=0.1, shrink=True, **DE)
+    # the fit is deterministic and the test reads it only: equal to the last bit (measured)
+    pd.testing.assert_frame_equal(shared.table, alone.table, check_exact=True)
+    pd.testing.assert_frame_equal(shared.normalized_counts, alone.normalized_counts, check_exact=True)
+    pd.testing.assert_series_equal(shared.size_factors, alone.size_factors, check_exact=True)
+    assert alone.metadata["fit"] == {"id": shared_fit.fit_id, "contrasts": [contrast["name"]]}
+    assert {**shared.metadata, "fit": None} == {**alone.metadata, "fit": None}
+    assert shared.table["log2FoldChange_shrunk"].notna().sum() == alone.metadata["n_genes_fitted"]
+
+
+def test_a_contrast_of_another_fit_is_refused(shared_fit):
+    contrast = {**CONTRASTS[0], "where": {"batch": ["b1", "b2"]}}
+    with pytest.raises(ValueError, match=rf"contrast 'siTGT01_vs_NTC' needs fit sirna_target-NTC-\w{{8}}, not {shared_fit.fit_id}"):
+        contrast_results(shared_fit, contrast, alpha=0.1, shrink=False)
+
+
+def test_a_failed_parametric_trend_is_recorded():
+    # dispersions that rise with the mean: no a0 + a1 / mean curve fits them (a1 < 0)
+    rng = np.random.default_rng(1)
+    mean = np.exp(rng.uniform(np.log(20), np.log(5000), 200))
+    size = 1 / (0.002 * np.sqrt(mean))[:, None]
+    values = rng.negative_binomial(size, size / (size + mean[:, None]), (200, 6))
+    samples = [f"s{i}" for i in range(6)]
+    counts = pd.DataFrame(values, columns=samples)
+    counts.insert(0, "gene_name", [f"g{i}" for i in range(200)])
+    counts.insert(0, "gene_id", counts["gene_name"])
+    sheet = pd.DataFrame({"sample": samples, "condition": ["a"] * 3 + ["b"] * 3})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run_contrast(counts, sheet, contrast={"name": "x", "variable": "condition", "test": "b", "reference": "a"}, shrink=False)
+    assert PARAMETRIC_FIT_FAILED in [str(w.message) for w in caught]
+    assert result.metadata["dispersion_trend"] == "mean (parametric fit failed)"
+
+
+def test_workflow_fits_a_screen_once_and_keeps_the_fit_when_a_contrast_is_added(tmp_path):
+    counts, sheet = make_screen(n_genes=300, seed=SEED)
+    write_tsv(counts, tmp_path / "counts.tsv")
+    write_tsv(sheet, tmp_path / "samples.tsv")
+    config = {
+        "samples": "samples.tsv",
+        "counts": "counts.tsv",
+        "design": ["batch"],
+        "contrasts": {c["name"]: {k: c[k] for k in ("variable", "test", "reference")} for c in CONTRASTS},
+    }
+    (tmp_path / "screen.yaml").write_text(yaml.safe_dump(config))
+    plan = planned(tmp_path, "--configfile", str(tmp_path / "screen.yaml"))
+    assert (plan["fit"], plan["de"], plan["verdict"]) == (1, 10, 10)
+
+    fit_id = next(iter(fit_groups(CONTRASTS, sheet, ["batch"], DE)))
+    snakemake(tmp_path, f"results/de/fits/{fit_id}.pkl", "--cores", "2", "--configfile", str(tmp_path / "screen.yaml"))
+    log = (tmp_path / f"logs/de/fit_{fit_id}.log").read_text()
+    fitted = int(((counts[sheet["sample"]] >= 10).sum(axis=1) >= 3).sum())  # pre-filter: 295 of 300
+    assert re.findall(r"INFO: (fitting .*)", log) == [
+        f"fitting ~ `batch` + `sirna_target` on 33 samples x {fitted} genes for contrasts: {', '.join(NAMES)}"
+    ]
+    # a new contrast on the same samples and reference reuses the fit on disk
+    config["contrasts"]["siTGT01_again"] = config["contrasts"][NAMES[0]]
+    (tmp_path / "more.yaml").write_text(yaml.safe_dump(config))
+    plan = planned(tmp_path, "--configfile", str(tmp_path / "more.yaml"))
+    assert "fit" not in plan and plan["de"] == 11
