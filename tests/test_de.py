@@ -17,15 +17,18 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import shared_path
+from conftest import PROJECT, shared_path
 from pydeseq2.preprocessing import deseq2_norm
 
+from knockseq.config import config_defaults
 from knockseq.counts import build_counts
 from knockseq.de import RESULT_COLUMNS, run_contrast, vst, write_de
 from knockseq.errors import InputError
 
 COMPATS = ["pydeseq2", "r"]
 KD = {"name": "kd", "variable": "condition", "test": "knockdown", "reference": "control"}
+#: The DE options a run uses when the config sets none (from the schema, their only home).
+DE = config_defaults(PROJECT / "workflow/schemas/config.schema.yaml")["de"]
 
 #: The reference runs: data, contrast, covariates, and what R's run has.
 RUNS = {
@@ -96,9 +99,7 @@ def fit(request):
         samples,
         contrast=spec["contrast"],
         design=spec["design"],
-        compat=compat,
-        alpha=0.1,
-        min_count=0,
+        **{**DE, "compat": compat, "alpha": 0.1, "min_count": 0},
     )
     return run, compat, result
 
@@ -198,7 +199,7 @@ def simulated(quantifiers):
 @pytest.fixture(scope="module", params=COMPATS)
 def simulated_fit(request, simulated):
     counts, sheet, _ = simulated
-    return run_contrast(counts, sheet, contrast=KD, compat=request.param)
+    return run_contrast(counts, sheet, contrast=KD, design=[], **{**DE, "compat": request.param})
 
 
 def test_simulated_knockdown_recovers_the_truth(simulated_fit, simulated):
@@ -237,7 +238,8 @@ def test_swapping_test_and_reference_negates_the_contrast(simulated):
     counts, sheet, _ = simulated
     fits = {
         name: run_contrast(
-            counts, sheet, contrast={"name": name, "variable": "condition", "test": test, "reference": ref}, compat="pydeseq2"
+            counts, sheet, contrast={"name": name, "variable": "condition", "test": test, "reference": ref}, design=[],
+            **{**DE, "compat": "pydeseq2"},
         )
         for name, test, ref in (("kc", "knockdown", "control"), ("ck", "control", "knockdown"))
     }
@@ -291,15 +293,15 @@ def test_vst_blind_is_log2_scale_for_large_counts(simulated):
 def test_errors(simulated):
     counts, sheet, _ = simulated
     with pytest.raises(InputError, match="unknown compat mode 'R'"):
-        run_contrast(counts, sheet, contrast=KD, compat="R")
+        run_contrast(counts, sheet, contrast=KD, design=[], **{**DE, "compat": "R"})
     with pytest.raises(InputError) as excinfo:
-        run_contrast(counts.drop(columns="control_2"), sheet, contrast=KD, compat="pydeseq2")
+        run_contrast(counts.drop(columns="control_2"), sheet, contrast=KD, design=[], **{**DE, "compat": "pydeseq2"})
     assert str(excinfo.value) == (
         "column 'control_2': sample(s) control_2 of the sample sheet have no column in the count table. "
         "Fix: make the sheet's sample names match the count table's columns."
     )
     with pytest.raises(InputError, match="no gene has 100000 or more reads in 3 samples"):
-        run_contrast(counts, sheet, contrast=KD, compat="pydeseq2", min_count=100_000)
+        run_contrast(counts, sheet, contrast=KD, design=[], **{**DE, "compat": "pydeseq2", "min_count": 100_000})
 
 
 @pytest.mark.slow
@@ -315,8 +317,7 @@ def test_t47d_wild_type_estrogen_response():
             samples,
             contrast=contrast,
             design=["mutation"],
-            compat="r",
-            shrink=False,
+            **{**DE, "compat": "r", "shrink": False},
         )
     table = result.table.set_index("gene_id")
     greb1, pgr = table.loc["ENSG00000196208"], table.loc["ENSG00000082175"]

@@ -138,7 +138,8 @@ def test_a_contrast_without_targets_is_a_treatment():
 
 def test_simulated_knockdown_is_effective(quantifiers, tmp_path):
     counts, sheet = star_counts(quantifiers)
-    result = run_contrast(counts, sheet, contrast=KD, compat="pydeseq2")
+    de = config_defaults(PROJECT / "workflow/schemas/config.schema.yaml")["de"]
+    result = run_contrast(counts, sheet, contrast=KD, design=[], **{**de, "compat": "pydeseq2"})
     report = assess_knockdown(
         result.table, result.normalized_counts, sheet, KD, ["PPP3CA", "ENSGSIM00000068"], LIMITS
     )

@@ -134,7 +134,8 @@ def test_a_failed_parametric_trend_is_recorded():
     sheet = pd.DataFrame({"sample": samples, "condition": ["a"] * 3 + ["b"] * 3})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = run_contrast(counts, sheet, contrast={"name": "x", "variable": "condition", "test": "b", "reference": "a"}, shrink=False)
+        result = run_contrast(counts, sheet, contrast={"name": "x", "variable": "condition", "test": "b", "reference": "a"},
+                              design=[], alpha=0.1, shrink=False, **DE)
     assert PARAMETRIC_FIT_FAILED in [str(w.message) for w in caught]
     assert result.metadata["dispersion_trend"] == "mean (parametric fit failed)"
 

@@ -103,7 +103,7 @@ def assess_knockdown(
             "note": "the contrast names no knockdown targets (a treatment): knockdown not assessed.",
             "targets": [],
         }
-    variable = contrast.get("variable", "condition")
+    variable = contrast["variable"]
     sheet = subset_samples(samples, contrast.get("where") or {}, name=name)
     used = [s for s in sheet.index if s in normalized_counts.columns]
     test = [s for s in used if sheet.loc[s, variable] == str(contrast["test"])]
