@@ -7,8 +7,8 @@ running it again writes byte-identical files.
 
 Truth programmed into the counts:
 - PPP3CA, PPP3CB (the knockdown targets): log2FC -2.
-- Well-known estrogen-receptor targets: log2FC drawn from U(-1.5, -0.6), as in Masaki et al. 2021
-  (PNAS 2021), where calcineurin knockdown lowered ER target expression.
+- Well-known estrogen-receptor targets: log2FC drawn from U(-1.5, -0.6): the direction Masaki et al.
+  (PNAS 2021) report for ER target genes after calcineurin knockdown; the range is this example's choice.
 - 20 other genes: |log2FC| from U(0.7, 2), half up and half down; the rest unchanged.
 
 Usage: ``python example/make_example.py`` from the project root.
