@@ -7,7 +7,11 @@ import pandas as pd
 import pytest
 from docutils.core import publish_parts
 
-from knockseq import plots
+from knockseq import report
+from knockseq.enrichment import one_id_per_symbol
+from knockseq.plots import de as de_plots
+from knockseq.plots import gsea as gsea_plots
+from knockseq.plots import qc as qc_plots
 from knockseq.enrichment import gsea_ranking, run_prerank
 from knockseq.genesets import ER_CORE_SET, er_core_genes
 from knockseq.io import read_table
@@ -53,7 +57,7 @@ def knockdown_of(table: pd.DataFrame) -> dict:
 
 def test_labels_are_targets_esr1_and_er_core_genes_present():
     table = de_table()
-    labels = plots.label_genes(table, knockdown_of(table))
+    labels = de_plots.label_genes(table, knockdown_of(table))
     core_present = [g for g in er_core_genes()[:-2] if g != "PGR"]
     pgr = table[table["gene_name"] == "PGR"]
     assert len(pgr) == 2
@@ -70,8 +74,8 @@ def test_labels_are_targets_esr1_and_er_core_genes_present():
 
 def test_volcano_points_equal_the_de_table_and_labels_do_not_overlap():
     table = de_table()
-    labels = plots.label_genes(table, knockdown_of(table))
-    fig, values = plots.volcano(table, labels, alpha=0.1, title="kd")
+    labels = de_plots.label_genes(table, knockdown_of(table))
+    fig, values = de_plots.volcano(table, labels, alpha=0.1, title="kd")
     tested = table[table["pvalue"].notna()]
     assert len(values) == len(tested) == len(table) - 1
     drawn = np.concatenate([c.get_offsets() for c in fig.axes[0].collections])
@@ -103,7 +107,7 @@ def vst_table(seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def test_pca_coordinates_equal_a_recomputation_from_the_vst():
     vst, sheet = vst_table()
-    _, values = plots.pca(vst, sheet, "condition", "batch")
+    _, values = qc_plots.pca(vst, sheet, "condition", "batch")
     data = vst.iloc[:, 2:].to_numpy()
     top = data[np.argsort(-data.var(axis=1, ddof=1))[:500]]
     centred = top - top.mean(axis=1, keepdims=True)
@@ -122,7 +126,7 @@ def test_pca_coordinates_equal_a_recomputation_from_the_vst():
 
 def test_sample_distances_are_euclidean_on_the_vst():
     vst, _ = vst_table()
-    _, values = plots.sample_distances(vst)
+    _, values = qc_plots.sample_distances(vst)
     matrix = values.set_index("sample")
     data = vst.set_index("gene_id").iloc[:, 1:]
     for a in ("s0", "s4"):
@@ -144,11 +148,11 @@ def test_running_score_extreme_is_gseapy_es(ranking):
         ER_CORE_SET: er_core_genes(),
     }
     gsea = run_prerank(ranks, sets, permutations=20, min_size=5, max_size=500, seed=42, method="permutation")
-    _, values = plots.gsea_curves(table, sets, gsea, ranking, "kd")
+    _, values = gsea_plots.gsea_curves(table, sets, gsea, ranking, "kd")
     assert sorted(set(values["gene_set"])) == sorted(sets)
     for name, es in gsea.set_index("gene_set")["ES"].items():
         curve = values[values["gene_set"] == name]["running_score"].to_numpy()
-        assert plots.enrichment_score(curve) == pytest.approx(es, abs=1e-9)
+        assert gsea_plots.enrichment_score(curve) == pytest.approx(es, abs=1e-9)
         assert curve[-1] == pytest.approx(0, abs=1e-9)  # hits and misses each sum to 1
     assert gsea.set_index("gene_set").at[EARLY, "ES"] > 0 > gsea.set_index("gene_set").at[LATE, "ES"]
 
@@ -162,9 +166,9 @@ def test_verdict_page_escapes_names_and_states_every_contrast():
         "provenance": [{"name": "hallmark_v7", "version": "7.0", "status": "loaded", "n_sets": 50,
                         "source": "h.all.gmt", "sha256": "ab" * 32}],
     }
-    text = plots.verdict_rst([verdict]).replace("\\", "")
+    text = report.verdict_rst([verdict]).replace("\\", "")
     # Rendered, the names and the summary read as written: no emphasis, no broken references.
-    body = publish_parts(plots.verdict_rst([verdict]), writer="html")["body"]
+    body = publish_parts(report.verdict_rst([verdict]), writer="html")["body"]
     assert "kd_vs_ctrl: ER targets SUPPRESSED [strong] (*one line*)" in body
     assert "<em>" not in body and "problematic" not in body
     for part in ("kd_vs_ctrl: SUPPRESSED", "(strength: strong)", "- reason: ER sets moved.", "- knockdown: effective",
@@ -201,16 +205,16 @@ def fit():
 
 
 def test_dispersion_and_size_factor_values_are_the_fits_arrays(fit, tmp_path):
-    plots.write_fit_plots(fit, tmp_path)
+    qc_plots.write_fit_plots(fit, tmp_path)
     var = fit.dds.var
     shown = var[var["_normed_means"] > 0]
     assert len(shown) == len(var) - 2 and shown["_outlier_genes"].any()
-    _, values = plots.dispersion_estimates(var, fit.gene_names, "fit")
+    _, values = qc_plots.dispersion_estimates(var, fit.gene_names, "fit")
     written = read_table(tmp_path / "dispersions.tsv")
-    assert list(written.columns) == ["gene_id", "gene_name", *plots.DISPERSION_COLUMNS.values()]
+    assert list(written.columns) == ["gene_id", "gene_name", *qc_plots.DISPERSION_COLUMNS.values()]
     assert list(written["gene_id"]) == list(shown.index) and list(written["gene_name"]) == list(
         fit.gene_names[shown.index])
-    for source, column in plots.DISPERSION_COLUMNS.items():
+    for source, column in qc_plots.DISPERSION_COLUMNS.items():
         np.testing.assert_array_equal(values[column].to_numpy(), shown[source].to_numpy())
         # The TSV holds 10 significant digits (knockseq.io.FLOAT_FORMAT).
         np.testing.assert_allclose(written[column].to_numpy(dtype=float), shown[source].to_numpy(dtype=float),
@@ -242,9 +246,9 @@ def test_leading_edge_heatmap_is_row_z_scores_of_the_vst(tmp_path):
     sheet = pd.DataFrame({"sample": samples, "condition": ["kd", "ctrl", "other", "ctrl", "kd", "ctrl", "kd"]})
     meta = {"contrast": "kd_vs_ctrl", "variable": "condition", "reference": "ctrl", "test": "kd",
             "samples": ["k1", "c1", "c2", "k2", "c3", "k3"]}
-    plots.write_leading_edge_plot(table, gsea, vst, meta, sheet, tmp_path / "er_leading_edge")
+    gsea_plots.write_leading_edge_plot(table, gsea, vst, meta, sheet, tmp_path / "er_leading_edge")
     values = read_table(tmp_path / "er_leading_edge.tsv")
-    ids = plots.one_id_per_symbol(table)["gene_id"]
+    ids = one_id_per_symbol(table)["gene_id"]
     genes = list(dict.fromkeys(early[:-1] + esr_core))
     assert sorted(set(values["gene_name"])) == sorted(genes)
     assert values.drop_duplicates("gene_name").set_index("gene_name").at["PGR", "gene_id"] == ids["PGR"]
@@ -265,6 +269,6 @@ def test_leading_edge_heatmap_is_row_z_scores_of_the_vst(tmp_path):
 
 def test_leading_edge_falls_back_to_the_er_core_genes_present():
     table = de_table()
-    genes = plots.leading_edge_genes(table, gsea_table({ER_CORE_SET: "PGR"}))
+    genes = gsea_plots.leading_edge_genes(table, gsea_table({ER_CORE_SET: "PGR"}))
     assert sorted(genes["gene_name"]) == sorted(er_core_genes()[:-2])
     assert set(genes["source"]) == {"ER core genes present"}

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from knockseq.io import write_tsv
-from knockseq.plots import pyplot, write_figure
+from knockseq.plots.style import pyplot, write_figure
 from knockseq.verdict import EARLY, ESR1, LATE
 
 #: Leading columns of ``results/summary/verdicts.tsv``; one ``log2FC_<gene>`` column per ER core

@@ -5,7 +5,7 @@ import os
 
 from knockseq.config import read_sample_sheet
 from knockseq.io import read_table
-from knockseq.plots import write_de_plots
+from knockseq.plots.de import write_de_plots
 from knockseq.step import run_step
 
 

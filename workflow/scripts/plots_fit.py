@@ -3,7 +3,7 @@
 import os
 
 from knockseq.de import read_fit
-from knockseq.plots import write_fit_plots
+from knockseq.plots.qc import write_fit_plots
 from knockseq.step import run_step
 
 

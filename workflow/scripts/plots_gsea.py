@@ -4,7 +4,7 @@ import os
 
 from knockseq.genesets import read_gene_sets
 from knockseq.io import read_table
-from knockseq.plots import write_gsea_plots
+from knockseq.plots.gsea import write_gsea_plots
 from knockseq.step import run_step
 
 

@@ -4,7 +4,7 @@ import json
 
 from knockseq.config import read_sample_sheet
 from knockseq.io import read_table
-from knockseq.plots import write_leading_edge_plot
+from knockseq.plots.gsea import write_leading_edge_plot
 from knockseq.step import run_step
 
 

@@ -4,7 +4,7 @@ import os
 
 from knockseq.config import read_sample_sheet
 from knockseq.io import read_table
-from knockseq.plots import write_qc_plots
+from knockseq.plots.qc import write_qc_plots
 from knockseq.step import run_step
 
 

@@ -2,7 +2,7 @@
 
 import json
 
-from knockseq.plots import write_verdict_page
+from knockseq.report import write_verdict_page
 from knockseq.step import run_step
 
 
