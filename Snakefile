@@ -23,6 +23,7 @@ localrules:
     all,
     gene_sets,
     knockdown,
+    targets,
     ora,
     verdict,
     summary,

@@ -19,7 +19,7 @@ import pandas as pd
 from pydeseq2.dds import DeseqDataSet
 from pydeseq2.ds import DeseqStats
 
-from knockseq.rcompat import RDeseqDataSet, RDeseqStats
+from knockseq.engine import RDeseqDataSet, RDeseqStats
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "airway"
 

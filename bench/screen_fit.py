@@ -34,7 +34,7 @@ from screen import CONTROL, make_screen, sirna_name  # noqa: E402
 from knockseq.de import contrast_results, fit_design  # noqa: E402
 from knockseq.fits import fit_spec  # noqa: E402
 
-DE = {"compat": "r", "min_count": 10, "cooks": True}
+DE = {"compat": "r", "engine": "batched", "min_count": 10, "cooks": True}
 CONTRASTS = [
     {"name": f"{sirna_name(k)}_vs_NTC", "variable": "sirna_target", "test": sirna_name(k), "reference": CONTROL}
     for k in range(10)

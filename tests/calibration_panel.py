@@ -78,6 +78,7 @@ def verdict_of(counts: pd.DataFrame, samples: pd.DataFrame, contrast: dict, desi
     de_options = DEFAULTS["de"]
     contrast = {"variable": "condition", "where": {}, "targets": [], **contrast}
     result = run_contrast(counts, samples, contrast=contrast, design=design, compat=de_options["compat"],
+                          engine=de_options["engine"],
                           alpha=de_options["alpha"], min_count=de_options["min_count"], cooks=de_options["cooks"],
                           shrink=False)
     if reverse:

@@ -14,6 +14,15 @@ SHEET = "sample\tcondition\tquant\tcell_line\n" + "\n".join(
 )
 
 
+@pytest.fixture(autouse=True)
+def quant_files(tmp_path, monkeypatch):
+    """SHEET's quant files, in the working directory (quant paths are relative to it, as in a run)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "q").mkdir()
+    for line in SHEET.splitlines()[1:]:
+        (tmp_path / line.split("\t")[2]).touch()
+
+
 def write(tmp_path, text, name="samples.tsv"):
     path = tmp_path / name
     path.write_text(text)

@@ -168,25 +168,9 @@ def fails(samples: pd.DataFrame, base_dir, **options) -> str:
     return str(error.value)
 
 
-def test_sheet_errors(tmp_path):
+def test_quant_path_and_option_errors(tmp_path):
+    # The sheet's own checks (columns, cells, names) are read_sample_sheet's (tests/test_config.py).
     htseq_file(tmp_path, "a.txt", {"g1": 1, "g2": 2})
-    two = sheet("{}.txt", samples=["a", "a"])
-    assert fails(two, tmp_path, sheet_path="samples.tsv") == (
-        "samples.tsv, row 3, column 'sample': sample name 'a' is used more than once (rows 2, 3). "
-        "Fix: give every sample a unique name."
-    )
-    assert fails(sheet("{}.txt", samples=["a"]).drop(columns="condition"), tmp_path) == (
-        "sample sheet, column 'condition': missing required column(s) condition; it has sample, quant. "
-        "Fix: add the column."
-    )
-    assert fails(sheet(samples=["a"]), tmp_path) == (
-        "sample sheet, column 'quant': missing required column(s) quant; it has sample, condition. Fix: add the "
-        "column; or set `counts:` to one table holding every sample."
-    )
-    assert fails(sheet("{}.txt", samples=["a"]).assign(quant=[""]), tmp_path) == (
-        "sample sheet, row 2, column 'quant': the quant is empty. Fix: fill it in with the path of the sample's "
-        "quantifier output."
-    )
     assert fails(sheet("{}.txt", samples=["a", "b"]), tmp_path) == (
         f"{tmp_path / 'b.txt'}: file or folder not found (quant of sample 'b', row 3 of sample sheet). "
         "Fix: check the path and that the quantifier finished."
@@ -205,7 +189,8 @@ def test_input_consistency_errors(tmp_path, quantifiers):
     )
     mixed = sheet(samples=["a", "s"]).assign(quant=["a.txt", str(quantifiers / "star/control_1")])
     assert fails(mixed, tmp_path).startswith(
-        "samples come from different formats or levels (a: htseq gene-level, s: star gene-level)."
+        "sample sheet, column 'quant': samples come from different formats or levels (htseq gene-level: a; "
+        "star gene-level: s)."
     )
     for name, reverse in (("r", 90), ("u", 50)):
         (tmp_path / name).mkdir()
@@ -220,7 +205,7 @@ def test_input_consistency_errors(tmp_path, quantifiers):
     assert fails(sheet(samples=["a", "b"]), tmp_path, counts=matrix) == (
         f"{matrix}, row 2, column 'b': non-integer count 2.5. Fix: give raw read counts, not TPM/FPKM or "
         "normalised values; for salmon, kallisto or RSEM give their output files as `quant` so knockseq "
-        "summarises them to genes with tximport"
+        "summarises them to genes with tximport."
     )
     table, _, notes = build_counts(sheet(samples=["a"]), base_dir=tmp_path, counts=matrix)
     assert table["a"].tolist() == [1, 3] and notes[0] == f"ignored extra columns b, junk of {matrix}."
@@ -228,8 +213,9 @@ def test_input_consistency_errors(tmp_path, quantifiers):
         f"{matrix}, column 'a': samples a, b all use column 'a'."
     )
     assert fails(sheet(samples=["z"]), tmp_path, counts=matrix) == (
-        f"{matrix}: no single column for sample 'z'; its columns are: a, b, junk. Fix: name the sample's column in "
-        "the sheet's `column` field, or name the sample like its column."
+        f"{matrix}: no column for sample 'z' (row 2 of sample sheet); its columns are: a, b, junk. Fix: add the "
+        "sample's column to the table, remove the sample from the sheet, or name its column in the sheet's "
+        "`column` field."
     )
 
     salmon = sheet("salmon/{}", samples=SAMPLES[:2])
@@ -241,7 +227,11 @@ def test_input_consistency_errors(tmp_path, quantifiers):
     (tmp_path / "tx.tsv").write_text("transcript_id\tgene_id\nENST1\tENSG1\n")
     assert "none of its 469 transcript ids (e.g. ENSTSIM00000107" in fails(salmon, quantifiers, tx2gene=tmp_path / "tx.tsv")
     (tmp_path / "names.tsv").write_text("gene_id\tgene_name\nENSG00000141510\tTP53\n")
-    assert "names none of the 351 gene ids" in fails(sheet("htseq/{}.htseq.txt"), quantifiers, annotation=tmp_path / "names.tsv")
+    assert fails(sheet("htseq/{}.htseq.txt"), quantifiers, annotation=tmp_path / "names.tsv") == (
+        f"{tmp_path / 'names.tsv'}: shares no gene id with the counts: the counts are keyed by Ensembl gene ids (e.g. "
+        "ENSGSIM00000001, ENSGSIM00000002, ENSGSIM00000003) but the annotation's ids look like Ensembl gene ids (e.g. "
+        "ENSG00000141510). Fix: give the annotation of the species and genome release the counts were made with."
+    )
 
 
 def test_entrez_ids_survive_to_counts_tsv(tmp_path):

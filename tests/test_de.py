@@ -3,7 +3,7 @@
 R agreement of ``run_contrast`` is checked against ``shared/reference`` (alpha 0.1, no pre-filter,
 as R was run) on pasilla ``~ type + condition`` with both engines. The airway fits (``~ cell +
 dex`` with 3 residual degrees of freedom, ``~ dex`` with Cook's outliers) are asserted in
-``test_rcompat.py`` on the same engine; repeating them here would cost 1.5-3 minutes a fit. Stock
+``test_engine_rules.py`` on the same engine; repeating them here would cost 1.5-3 minutes a fit. Stock
 PyDESeq2 on airway ~ cell + dex measured 0.999817 / 0.995976 / Jaccard 0.9076 / shrunk 0.98834,
 as ``shared/notes`` reports; ``r`` mode 1 - 5.8e-13 / 1 - 1.3e-13 / 1.0 / 1 - 1.9e-6. The
 design-aware VST is checked on airway with both engines (1 s each). Each bound sits a little
@@ -173,7 +173,7 @@ def test_metadata(fit):
 @pytest.mark.parametrize("compat", COMPATS)
 def test_airway_vst_matches_r(compat):
     counts, samples = load("airway")
-    ours = vst(counts, samples, ["cell", "dex"], blind=False, compat=compat)
+    ours = vst(counts, samples, ["cell", "dex"], blind=False, compat=compat, engine=DE["engine"])
     ref = reference("airway_cell_dex", "vst.tsv.gz")
     difference = (ours.loc[ref.index, ref.columns] - ref).abs()
     expressed = reference("airway_cell_dex", "deseq2.tsv")["baseMean"] >= 10
@@ -281,7 +281,7 @@ def test_write_de(simulated_fit, tmp_path):
 
 def test_vst_blind_is_log2_scale_for_large_counts(simulated):
     counts, sheet, _ = simulated
-    values = vst(counts, sheet, ["condition"], blind=True, compat="pydeseq2")
+    values = vst(counts, sheet, ["condition"], blind=True, compat="pydeseq2", engine=DE["engine"])
     assert values.shape == (351, 6) and np.isfinite(values.to_numpy()).all()
     raw = counts.set_index("gene_id")[values.columns]
     normalized = raw / deseq2_norm(raw.T.to_numpy())[1]

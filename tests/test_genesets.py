@@ -46,9 +46,13 @@ def test_read_gmt_real_hallmark():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("SET_A\tdesc\tG1\tG2\nSET_B\tdesc\n", "row 2: a GMT line needs a set name, a description and at least one gene"),
+        ("SET_A\tdesc\tG1\tG2\nSET_B\tdesc\n", "row 2: has 2 non-empty tab-separated fields; a GMT line needs a set name, "
+         "a description and at least one gene"),
+        ("SET_A desc G1 G2\n", "row 1: has 1 non-empty tab-separated field, with spaces where tabs belong; a GMT line"),
+        ("<!DOCTYPE html>\n<html></html>\n", "is an HTML page, not a GMT file"),
         ("SET_A\tdesc\tG1\nSET_A\tdesc\tG2\n", "row 2: gene set 'SET_A' appears twice."),
-        ("\n\n", "the GMT file holds no gene set."),
+        ("\n\n", "the GMT file holds no gene set (it is empty). Fix: give a GMT file with one line per set: "
+         "NAME<TAB>DESCRIPTION<TAB>GENE1<TAB>GENE2 ..."),
     ],
 )
 def test_read_gmt_rejects_malformed(tmp_path, text, message):

@@ -14,7 +14,7 @@ from knockseq.config import config_defaults
 from knockseq.de import run_contrast
 from knockseq.errors import InputError
 from knockseq.io import write_json
-from knockseq.knockdown import assess_knockdown, target_status
+from knockseq.knockdown import assess_knockdown, check_targets, target_status
 
 #: The thresholds a run uses when the config sets none (from the schema, their only home).
 LIMITS = config_defaults(PROJECT / "workflow/schemas/config.schema.yaml")["knockdown"]
@@ -118,14 +118,26 @@ def test_absent_target_lists_close_matches():
     with pytest.raises(InputError) as excinfo:
         assess_knockdown(de, counts, sheet, KD, ["ppp3ca"], LIMITS)
     assert str(excinfo.value) == (
-        "column 'knockdown.targets': knockdown target 'ppp3ca' is neither a gene_id nor a gene_name in "
-        "the results. Close matches: PPP3CA. Fix: give the target's symbol exactly as in the annotation "
-        "(case matters) or its gene id."
+        "column 'contrasts.kd.targets': knockdown target 'ppp3ca' of contrast 'kd' is neither a gene id nor a "
+        "gene name of the DE results. Close gene names: PPP3CA. Fix: give the target's symbol exactly as the "
+        "data name it (case matters) or its gene id, in the contrast's targets (or knockdown.targets)."
     )
-    with pytest.raises(InputError, match="'PPP3CC' is neither .* Close matches: PPP3CB, PPP3CA"):
+    with pytest.raises(InputError, match="'PPP3CC' of contrast 'kd' is neither .* Close gene names: PPP3CB, PPP3CA"):
         assess_knockdown(de, counts, sheet, KD, ["PPP3CC"], LIMITS)
-    with pytest.raises(InputError, match=r"'XYZ' is neither a gene_id nor a gene_name in the results\. Fix"):
-        assess_knockdown(de, counts, sheet, KD, ["XYZ"], LIMITS)
+
+
+def test_targets_are_checked_against_the_count_table():
+    _, counts, _ = TOY
+    found = check_targets(counts, {"kd": ["PPP3CA", "G2"], "drug": []}, "counts.tsv")
+    assert found.values.tolist() == [["kd", "PPP3CA", "G1", "PPP3CA"], ["kd", "G2", "G2", "PPP3CB"]]
+    with pytest.raises(InputError) as excinfo:
+        check_targets(counts, {"kd": ["PPP3CA"], "si2": ["XYZ"]}, "counts.tsv")
+    assert str(excinfo.value) == (
+        "column 'contrasts.si2.targets': knockdown target 'XYZ' of contrast 'si2' is neither a gene id nor a "
+        f"gene name of counts.tsv. The data's gene names look like gene symbols (e.g. {', '.join(counts['gene_name'][:3])})."
+        " Fix: give the target's symbol exactly as the data name it (case matters) or its gene id, in the "
+        "contrast's targets (or knockdown.targets)."
+    )
 
 
 def test_a_contrast_without_targets_is_a_treatment():

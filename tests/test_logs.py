@@ -16,10 +16,11 @@ from test_workflow import copy_example, snakemake
 CONTRAST = "knockdown_vs_control"
 KNOCKDOWN = f"results/knockdown/{CONTRAST}.json"
 TIMESTAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
+# Asking for the knockdown output alone skips the targets check, so the knockdown job meets the target.
 USER_ERROR = (
-    "column 'knockdown.targets': knockdown target 'ppp3ca' is neither a gene_id nor a gene_name in the "
-    "results. Close matches: PPP3CA. Fix: give the target's symbol exactly as in the annotation (case "
-    "matters) or its gene id."
+    f"column 'contrasts.{CONTRAST}.targets': knockdown target 'ppp3ca' of contrast '{CONTRAST}' is neither a "
+    "gene id nor a gene name of the DE results. Close gene names: PPP3CA. Fix: give the target's symbol exactly "
+    "as the data name it (case matters) or its gene id, in the contrast's targets (or knockdown.targets)."
 )
 
 

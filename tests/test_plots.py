@@ -201,7 +201,7 @@ def fit():
 
     counts, sheet = simulated_counts()
     contrast = {"name": "kd", "variable": "condition", "test": "knockdown", "reference": "control"}
-    return fit_design(counts, sheet, fit_spec(contrast, sheet, [], {"min_count": 0, "compat": "pydeseq2", "cooks": True}))
+    return fit_design(counts, sheet, fit_spec(contrast, sheet, [], {"min_count": 0, "compat": "pydeseq2", "engine": "batched", "cooks": True}))
 
 
 def test_dispersion_and_size_factor_values_are_the_fits_arrays(fit, tmp_path):

@@ -85,13 +85,21 @@ def test_star_auto_strandedness_on_real_files(shared, quantifiers, caplog):
     assert (qc["unassigned_unmapped"], qc["unassigned_multimapping"], qc["unassigned_nofeature"]) == (9252, 6136, 14868)
     assert (qc["input_reads"], qc["percent_uniquely_mapped"], qc["percent_mapped"]) == (388462, 96.04, 97.62)
 
-    # The GENCODE file: sums 2,919,381 / 928,287 / 2,288,047; reverse share 0.711 < 0.8 -> unstranded, flagged.
+    # The GENCODE file: sums 2,919,381 / 928,287 / 2,288,047; reverse share 0.711: neither stranded
+    # (>= 0.8) nor balanced (0.4-0.6), so auto refuses to guess.
     path = shared("data/formats/star/ReadsPerGene.out.tab")
-    quant = readers.read(path)
+    with pytest.raises(InputError) as error:
+        readers.read(path)
+    assert str(error.value) == (
+        f"{path}: the library's strandedness cannot be inferred: column 4 (reverse) holds 71.1% of the reads "
+        "counted in columns 3 and 4 (a stranded library gives at least 80% in one of them, an unstranded one "
+        "about 50%). Fix: set `strandedness:` in the config to the library type: unstranded, forward or reverse "
+        "(from the kit, or RSeQC's infer_experiment.py)."
+    )
+    quant = readers.read(path, strandedness="unstranded")
     qc = quant.qc[str(path)]
-    assert (qc["strandedness"], qc["strand_reverse_share"]) == ("unstranded", 0.7114)
+    assert (qc["strandedness"], qc["strandedness_source"], qc["strand_reverse_share"]) == ("unstranded", "config", 0.7114)
     assert quant.counts.shape == (62836, 1) and quant.counts.iloc[:, 0].sum() == 2919381
-    assert "strandedness is doubtful (reverse share 0.711" in quant.notes[0]
     assert quant.counts.index[0] == "ENSG00000290825" and quant.counts.index.is_unique  # was ENSG00000290825.1
     assert (qc["input_reads"], qc["percent_uniquely_mapped"]) == (14971841, 88.86)
     sums = {s: readers.read(path, strandedness=s).counts.iloc[:, 0].sum() for s in ("forward", "reverse")}
@@ -210,12 +218,12 @@ def test_bad_files_fail_with_location(tmp_path, quantifiers):
 
     htseq = "g1\t5\ng2\t{}\n__no_feature\t1\n__ambiguous\t0\n__too_low_aQual\t0\n__not_aligned\t0\n__alignment_not_unique\t0\n"
     assert message(bad(tmp_path, "frac.txt", htseq.format("2.5"))).endswith(
-        "frac.txt, row 2, column '1': non-integer count 2.5. Fix: give raw read counts, not TPM/FPKM or normalised "
+        "frac.txt, row 2, column '2': non-integer count 2.5. Fix: give raw read counts, not TPM/FPKM or normalised "
         "values; for salmon, kallisto or RSEM give their output files as `quant` so knockseq summarises them to "
-        "genes with tximport"
+        "genes with tximport."
     )
-    assert "neg.txt, row 2, column '1': negative count -3." in message(bad(tmp_path, "neg.txt", htseq.format("-3")))
-    assert "text.txt, row 2, column '1': 'many' is not a number." in message(bad(tmp_path, "text.txt", htseq.format("many")))
+    assert "neg.txt, row 2, column '2': negative count -3." in message(bad(tmp_path, "neg.txt", htseq.format("-3")))
+    assert "text.txt, row 2, column '2': 'many' is not a number." in message(bad(tmp_path, "text.txt", htseq.format("many")))
     dup = bad(tmp_path, "dup.txt", "g1\t5\n" + htseq.format(1).replace("g2", "g1"))
     assert message(dup) == (
         f"{dup}: 1 duplicated gene ids: g1 (rows 1, 2, 3). Fix: each id must appear once; sum or drop the "

@@ -111,8 +111,8 @@ def test_forced_rerun_is_byte_identical(example_run):
     snakemake(workdir, "--cores", "2", "--forceall")
     after = {p.relative_to(results): p.read_bytes() for p in sorted(results.rglob("*")) if p.is_file()}
     # Fixed float format, sorted rows, seeded GSEA: a rerun can be checked with cmp.
-    # 19 step outputs and 38 plot files (figures as PNG, SVG and TSV; the verdict page).
-    assert len(before) == 57 and after.keys() == before.keys()
+    # 20 step outputs and 38 plot files (figures as PNG, SVG and TSV; the verdict page).
+    assert len(before) == 58 and after.keys() == before.keys()
     assert [path for path in before if before[path] != after[path]] == []
 
 
@@ -131,7 +131,8 @@ def test_sheet_edit_replans_what_depends_on_it(example_run):
     workdir, _ = example_run
     sheet = workdir / "config/samples.tsv"
     sheet.write_text(sheet.read_text().replace("replicate", "rep"))
-    assert planned(workdir) == {"all": 1, "counts": 1, "vst": 2, "fit": 1, "de": 1, "knockdown": 1, "gsea": 1, "ora": 1, "verdict": 1, "summary": 1,
+    # gene_sets reads counts.tsv (a local GMT must share genes with the data), so it reruns too.
+    assert planned(workdir) == {"all": 1, "counts": 1, "targets": 1, "gene_sets": 1, "vst": 2, "fit": 1, "de": 1, "knockdown": 1, "gsea": 1, "ora": 1, "verdict": 1, "summary": 1,
                                 "plots_de": 1, "plots_gsea": 1, "plots_leading_edge": 1, "plots_fit": 1, "plots_qc": 1,
                                 "verdict_page": 1}
 
@@ -176,4 +177,4 @@ def test_schema_rejects_a_bad_option(tmp_path):
     workdir = copy_example(tmp_path)
     config = workdir / "config/config.yaml"
     config.write_text(config.read_text().replace("compat: r", "compat: R"))
-    assert "'R' is not one of ['r', 'pydeseq2']" in dry_run_error(workdir)
+    assert "config/config.yaml: `de.compat` is 'R', not one of r, pydeseq2. Fix: use `r`." in dry_run_error(workdir)

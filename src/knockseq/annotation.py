@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from knockseq.errors import InputError
+from knockseq.geneids import examples, id_kind
 from knockseq.readers._common import ENSEMBL_VERSION, check_unique, head, iter_lines, read_table, strip_versions
 
 #: First-field names that mark a header line in a gene_id -> gene_name table.
@@ -147,6 +148,63 @@ def load_annotation(path: str | Path) -> pd.Series:
         return _name_series(pd.Series(list(names)), pd.Series(list(names.values())), path, 1)
     table, first_row = _read_pairs(path, GENE_HEADERS, ("gene_id", "gene_name"), "gene_id -> gene_name")
     return _name_series(table[0], table[1], path, first_row)
+
+
+def annotate(genes: pd.Index, path: str | Path) -> pd.Series:
+    """The gene_name of each counted gene, from the configured annotation, checked to name them.
+
+    Parameters
+    ----------
+    genes : pd.Index
+        The count table's gene ids (n_genes), versions stripped.
+    path : str or Path
+        The annotation (see :func:`load_annotation`).
+
+    Returns
+    -------
+    pd.Series
+        Shape (n_genes,), indexed like ``genes``: gene_name, NaN where the annotation has none.
+
+    Raises
+    ------
+    InputError
+        When the annotation shares no id with the counts (saying which kind of ids each side
+        has: Ensembl, Entrez, RefSeq or symbols), names none of the genes it shares, or gives ids
+        instead of symbols as names.
+    """
+    path = Path(path)
+    annotated = load_annotation(path)
+    names = annotated.reindex(genes)
+    ours, theirs = id_kind(genes), id_kind(annotated.index)
+    if not genes.isin(annotated.index).any():
+        if ours != theirs:
+            fix = (f"give an annotation keyed by {ours} (a GTF or a gene_id<TAB>gene_name table), e.g. of the "
+                   "genome release the counts were made with")
+            if ours == "gene symbols":
+                fix += "; or leave `annotation:` out: the counts' ids are already gene symbols"
+        else:
+            fix = "give the annotation of the species and genome release the counts were made with"
+        raise InputError(
+            f"shares no gene id with the counts: the counts are keyed by {ours} (e.g. {examples(genes)}) but the "
+            f"annotation's ids look like {theirs} (e.g. {examples(annotated.index)}).",
+            path=path,
+            fix=fix + ".",
+        )
+    if names.isna().all():
+        raise InputError(
+            f"gives no gene name for any of the {int(genes.isin(annotated.index).sum())} counted genes it lists.",
+            path=path,
+            fix="give a GTF with gene_name attributes or a gene_id<TAB>gene_name table with the names filled in.",
+        )
+    kind = id_kind(names.dropna())
+    if kind not in ("gene symbols", "mixed ids"):
+        raise InputError(
+            f"maps the counts' gene ids to {kind} (e.g. {examples(names.dropna())}), not to gene symbols.",
+            path=path,
+            fix="give a table gene_id<TAB>gene_name whose second column is the gene symbol (e.g. BioMart's "
+            "'Gene stable ID' and 'Gene name'); gene sets are matched by symbol.",
+        )
+    return names
 
 
 def load_tx2gene(path: str | Path) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """Run settings: the sample sheet and the cross-field checks of the configuration.
 
-The JSON schemas in ``workflow/schemas/`` check each field on its own (types, enums, defaults);
+The JSON schemas in ``workflow/schemas/`` check each field on its own (types, enums, defaults;
+for the config through :func:`knockseq.schema.validate_config`);
 this module checks what a schema cannot: that the sheet is readable and consistent, that every
 contrast, covariate and ``where`` filter refers to columns and levels that exist (through
 :func:`knockseq.design.build_design`, where those checks live), and that the knockdown thresholds
@@ -10,6 +11,7 @@ rule starts.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from dataclasses import dataclass
@@ -20,6 +22,8 @@ import pandas as pd
 
 from knockseq.design import build_design
 from knockseq.errors import InputError
+from knockseq.readers.matrix import EXCEL_SEP_LINE
+from knockseq.schema import check_schema
 
 #: Columns every sample sheet has.
 REQUIRED_COLUMNS = ("sample", "condition")
@@ -88,11 +92,8 @@ def config_defaults(schema: str | os.PathLike, **options: Any) -> dict[str, Any]
         and ``contrasts`` holds one placeholder contrast ``example`` (test ``b`` vs ``a``) unless
         ``options`` set them.
     """
-    from snakemake.utils import validate
-
     config: dict[str, Any] = {"samples": "", "contrasts": {"example": {"test": "b", "reference": "a"}}, **options}
-    validate(config, str(schema))
-    return config
+    return check_schema(config, schema)
 
 
 def read_sample_sheet(path: str | os.PathLike, *, counts_table: bool = False) -> pd.DataFrame:
@@ -101,9 +102,13 @@ def read_sample_sheet(path: str | os.PathLike, *, counts_table: bool = False) ->
     Parameters
     ----------
     path : str or PathLike
-        Tab-separated sheet with a header line.
+        Tab-separated sheet with a header line. A comma-separated one (a header without tabs)
+        and Excel's ``sep=X`` first line are read too; a byte-order mark, Windows line endings
+        and spaces around fields are ignored.
     counts_table : bool
-        True when the config names one ``counts`` table, so no ``quant`` column is needed.
+        True when the config names one ``counts`` table, so no ``quant`` column is needed;
+        otherwise every ``quant`` path must exist (relative to the working directory, the
+        folder Snakemake runs in).
 
     Returns
     -------
@@ -113,16 +118,33 @@ def read_sample_sheet(path: str | os.PathLike, *, counts_table: bool = False) ->
     Raises
     ------
     InputError
-        Missing or empty file, a required column missing, an empty required cell, a badly formed
-        or duplicated sample name.
+        Missing or empty file, a row with more fields than the header, a required column
+        missing, an empty required cell, a badly formed or duplicated sample name, a ``quant``
+        path that does not exist.
     """
     path = Path(path)
     if not path.is_file():
         raise InputError("sample sheet not found.", path=path, fix="set `samples:` in the config to an existing TSV file.")
+    text = path.read_text(encoding="utf-8-sig")
+    first = text.split("\n", 1)[0].strip()
+    excel = EXCEL_SEP_LINE.match(first)
+    skip = 1 if excel else 0
+    sep = excel.group(1) if excel else "," if "\t" not in first and "," in first else "\t"
     try:
-        sheet = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment=None)
+        sheet = pd.read_csv(io.StringIO(text), sep=sep, skiprows=skip, dtype=str, keep_default_na=False, comment=None)
     except pd.errors.EmptyDataError:
         raise InputError("the sample sheet is empty.", path=path, fix="add a header line and one row per sample.") from None
+    except pd.errors.ParserError as error:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
+        if not found:
+            raise InputError(f"cannot be read as a table ({error}).", path=path) from None
+        expected, line, saw = map(int, found.groups())
+        raise InputError(
+            f"has {saw} fields where the header has {expected}.",
+            path=path,
+            row=line + skip,
+            fix="remove the extra fields, or name their column in the header.",
+        ) from None
     sheet.columns = [c.strip() for c in sheet.columns]
     required = list(REQUIRED_COLUMNS) + ([] if counts_table else ["quant"])
     for col in required:
@@ -149,7 +171,7 @@ def read_sample_sheet(path: str | os.PathLike, *, counts_table: bool = False) ->
                 path=path,
                 row=line,
                 column="sample",
-                fix="rename the sample.",
+                fix=f"rename the sample, e.g. to '{re.sub(r'[^A-Za-z0-9_.-]+', '_', row['sample']).strip('_.-')}'.",
             )
     dup = sheet["sample"].duplicated(keep="first")
     if dup.any():
@@ -162,6 +184,17 @@ def read_sample_sheet(path: str | os.PathLike, *, counts_table: bool = False) ->
             column="sample",
             fix="give every sample a unique name.",
         )
+    if not counts_table:
+        for i, quant in sheet["quant"].items():
+            if not Path(quant).exists():
+                raise InputError(
+                    f"{quant} does not exist.",
+                    path=path,
+                    row=i + 2,
+                    column="quant",
+                    fix="correct the path (relative to the folder snakemake runs in), or check that the quantifier "
+                    "finished.",
+                )
     return sheet.reset_index(drop=True)
 
 

@@ -18,14 +18,13 @@ import numpy as np
 import pandas as pd
 
 from knockseq import io, readers
-from knockseq.annotation import load_annotation, load_tx2gene
+from knockseq.annotation import annotate, load_tx2gene
 from knockseq.errors import InputError
 from knockseq.readers import Quant
 from knockseq.readers._common import ENSEMBL_ID, SHOWN
 
 log = logging.getLogger(__name__)
 
-REQUIRED_COLUMNS = ("sample", "condition")
 #: tximport's countsFromAbundance values -> pytximport's names (None: plain summed counts).
 COUNTS_FROM_ABUNDANCE = {"lengthScaledTPM": "length_scaled_tpm", "scaledTPM": "scaled_tpm", "no": None}
 STRANDEDNESS = ("auto", "unstranded", "forward", "reverse")
@@ -50,9 +49,11 @@ def build_counts(
     Parameters
     ----------
     samples : pd.DataFrame
-        The sample sheet, one row per sample: ``sample``, ``condition``, then optionally
-        ``quant`` (a quantifier output file or folder, relative to ``base_dir``), ``column`` (the
-        table column holding this sample, when it is not the sample name) and covariates.
+        The sample sheet as :func:`knockseq.config.read_sample_sheet` returns it (its checks:
+        required columns and cells, unique and well-formed names), one row per sample:
+        ``sample``, ``condition``, then optionally ``quant`` (a quantifier output file or folder,
+        relative to ``base_dir``), ``column`` (the table column holding this sample, when it is
+        not the sample name) and covariates.
     base_dir : str or PathLike
         Folder the ``quant`` paths are relative to.
     counts : str or PathLike, optional
@@ -96,17 +97,18 @@ def build_counts(
     Raises
     ------
     InputError
-        Any problem with the sheet, the options or an input file, before computing anything.
+        Any problem with the options or an input file (its format, header, values, a sample
+        whose counts are all zero), before computing anything.
     """
     where = Path(sheet_path) if sheet_path is not None else "sample sheet"
     _check_options(format, strandedness, counts_from_abundance)
-    sheet = _check_sheet(samples, where, needs_quant=counts is None)
+    sheet = _sheet_fields(samples)
     notes: list[str] = []
     if counts is not None and "quant" in samples.columns:
         notes.append("`counts:` is set, so the sheet's quant column is not used.")
     picked = _pick_columns(sheet, Path(base_dir), counts, format, strandedness, where, notes)
     quants = list({id(quant): quant for quant, _ in picked.values()}.values())
-    _check_same_kind(picked)
+    _check_same_kind(picked, where)
     for quant in quants:
         notes.extend(quant.notes)
 
@@ -125,6 +127,7 @@ def build_counts(
             )
     if first.estimated:
         values = values.round().astype("int64")
+    _check_reads(picked, values)
     values = values.sort_index()
     names = _gene_names(values.index, annotation, tx_map, quants, notes)
     table = pd.concat([pd.Series(values.index, index=values.index, name="gene_id"), names], axis=1)
@@ -204,8 +207,8 @@ def _check_options(format: str, strandedness: str, counts_from_abundance: str) -
             raise InputError(f"unknown value {value!r}.", column=key, fix=f"use one of {', '.join(allowed[key])}.")
 
 
-def _check_sheet(samples: pd.DataFrame, where: Path | str, *, needs_quant: bool) -> pd.DataFrame:
-    """The sheet's sample, quant and column fields as text, checked.
+def _sheet_fields(samples: pd.DataFrame) -> pd.DataFrame:
+    """The sheet's sample, quant and column fields as text, with each sample's line number.
 
     Returns
     -------
@@ -213,42 +216,10 @@ def _check_sheet(samples: pd.DataFrame, where: Path | str, *, needs_quant: bool)
         Shape (n_samples, 4): ``sample``, ``quant``, ``column`` ("" when unset) and ``row``
         (line number in the sheet file, the header being line 1).
     """
-    required = [*REQUIRED_COLUMNS, "quant"] if needs_quant else list(REQUIRED_COLUMNS)
-    missing = [column for column in required if column not in samples.columns]
-    if missing:
-        fix = "add the column"
-        if missing == ["quant"]:
-            fix += "; or set `counts:` to one table holding every sample"
-        raise InputError(
-            f"missing required column(s) {', '.join(missing)}; it has {', '.join(map(str, samples.columns))}.",
-            path=where,
-            column=missing[0],
-            fix=fix + ".",
-        )
-    if samples.empty:
-        raise InputError("has no samples.", path=where, fix="add one row per sample.")
     sheet = pd.DataFrame({"row": np.arange(len(samples)) + 2})
     for column in ("sample", "quant", "column"):
         values = samples[column] if column in samples.columns else pd.Series([""] * len(samples))
         sheet[column] = values.fillna("").astype(str).str.strip().to_numpy()
-    for column in ("sample", "quant") if needs_quant else ("sample",):
-        empty = sheet[sheet[column] == ""]
-        if not empty.empty:
-            raise InputError(
-                f"the {column} is empty.", path=where, row=int(empty["row"].iloc[0]), column=column,
-                fix="fill it in" + (" with the path of the sample's quantifier output." if column == "quant" else "."),
-            )
-    duplicated = sheet[sheet["sample"].duplicated(keep=False)]
-    if not duplicated.empty:
-        name = duplicated["sample"].iloc[0]
-        rows = duplicated.loc[duplicated["sample"] == name, "row"].tolist()
-        raise InputError(
-            f"sample name {name!r} is used more than once (rows {', '.join(map(str, rows))}).",
-            path=where,
-            row=rows[1],
-            column="sample",
-            fix="give every sample a unique name.",
-        )
     return sheet
 
 
@@ -282,9 +253,10 @@ def _pick_columns(
         path: readers.read(path, format=format, strandedness=strandedness) for path in dict.fromkeys(paths.values())
     }
     picked: dict[str, tuple[Quant, str]] = {}
+    rows = dict(zip(sheet["sample"], sheet["row"]))
     for sample, wanted in zip(sheet["sample"], sheet["column"]):
         quant = parsed[paths[sample]]
-        column = _match_column(sample, wanted, quant)
+        column = _match_column(sample, wanted, quant, f"row {rows[sample]} of {where}")
         if column in quant.invalid:
             raise quant.invalid[column]
         picked[sample] = (quant, column)
@@ -294,6 +266,13 @@ def _pick_columns(
             if q is quant:
                 owners.setdefault(column, []).append(sample)
         for column, sharing in owners.items():
+            if len(sharing) > 1 and len(quant.columns) == 1:
+                raise InputError(
+                    f"samples {', '.join(sharing)} (rows {', '.join(str(rows[s]) for s in sharing)} of {where}) "
+                    "all point at this one-sample file.",
+                    path=quant.path,
+                    fix="give each sample its own quant file.",
+                )
             if len(sharing) > 1:
                 raise InputError(
                     f"samples {', '.join(sharing)} all use column {column!r}.",
@@ -323,15 +302,19 @@ def _aliases(column: str) -> set[str]:
     return aliases - {""}
 
 
-def _match_column(sample: str, wanted: str, quant: Quant) -> str:
-    """The column of ``quant`` that holds ``sample`` (see :func:`build_counts`)."""
+def _match_column(sample: str, wanted: str, quant: Quant, origin: str) -> str:
+    """The column of ``quant`` that holds ``sample`` (see :func:`build_counts`).
+
+    ``origin`` says where the sample is in the sheet (``row 3 of samples.tsv``), for messages.
+    A table whose row ids include the sample is transposed (samples as rows), and said so.
+    """
     columns = quant.columns
     shown = ", ".join(map(str, columns[:10])) + (", ..." if len(columns) > 10 else "")
     if wanted:
         if wanted in columns:
             return wanted
         raise InputError(
-            f"has no column {wanted!r} (the `column` of sample {sample!r}); its columns are: {shown}.",
+            f"has no column {wanted!r} (the `column` of sample {sample!r}, {origin}); its columns are: {shown}.",
             path=quant.path,
             column=wanted,
             fix="correct the sheet's `column` field.",
@@ -343,21 +326,40 @@ def _match_column(sample: str, wanted: str, quant: Quant) -> str:
     hits = [column for column in columns if sample in _aliases(str(column))]
     if len(hits) == 1:
         return hits[0]
-    found = f"several columns match it: {', '.join(map(str, hits))}" if hits else f"its columns are: {shown}"
+    if hits:
+        raise InputError(
+            f"several columns match sample {sample!r} ({origin}): {', '.join(map(str, hits))}.",
+            path=quant.path,
+            fix="name the sample's column in the sheet's `column` field.",
+        )
+    if sample in quant.counts.index:
+        raise InputError(
+            f"the table is transposed: sample {sample!r} ({origin}) is a row, and its columns are genes "
+            f"({shown}).",
+            path=quant.path,
+            row=quant.first_row + quant.counts.index.get_loc(sample),
+            fix="write the table with one row per gene and one column per sample (transpose it: t() in R, .T in "
+            "pandas).",
+        )
     raise InputError(
-        f"no single column for sample {sample!r}; {found}.",
+        f"no column for sample {sample!r} ({origin}); its columns are: {shown}.",
         path=quant.path,
-        fix="name the sample's column in the sheet's `column` field, or name the sample like its column.",
+        fix="add the sample's column to the table, remove the sample from the sheet, or name its column in the "
+        "sheet's `column` field.",
     )
 
 
-def _check_same_kind(picked: dict[str, tuple[Quant, str]]) -> None:
+def _check_same_kind(picked: dict[str, tuple[Quant, str]], where: Path | str) -> None:
     """All samples from one tool, at one level, one strandedness, over one set of features."""
-    kinds = {sample: (quant.format, quant.level) for sample, (quant, _) in picked.items()}
-    if len(set(kinds.values())) > 1:
-        listed = ", ".join(f"{sample}: {fmt} {level}-level" for sample, (fmt, level) in kinds.items())
+    kinds: dict[str, list[str]] = {}
+    for sample, (quant, _) in picked.items():
+        kinds.setdefault(f"{quant.format} {quant.level}-level", []).append(sample)
+    if len(kinds) > 1:
+        listed = "; ".join(f"{kind}: {', '.join(samples)}" for kind, samples in kinds.items())
         raise InputError(
             f"samples come from different formats or levels ({listed}).",
+            path=where,
+            column="quant",
             fix="quantify every sample with the same tool and give the same kind of file for each.",
         )
     qc = {sample: quant.qc.get(column, {}) for sample, (quant, column) in picked.items()}
@@ -384,6 +386,20 @@ def _check_same_kind(picked: dict[str, tuple[Quant, str]]) -> None:
             f"missing from {sample} and {len(extra)} {what}s of {sample} are not in {first} (e.g. {example}).",
             path=quant.path,
             fix="quantify every sample against the same annotation / index.",
+        )
+
+
+def _check_reads(picked: dict[str, tuple[Quant, str]], values: pd.DataFrame) -> None:
+    """Raise if a sample has no reads: it has no size factor and nothing to test."""
+    empty = values.columns[(values == 0).all()]
+    if len(empty):
+        quant, column = picked[empty[0]]
+        raise InputError(
+            f"sample {empty[0]!r} has no reads: every count in its column is 0.",
+            path=quant.path,
+            column=str(column) if len(quant.columns) > 1 else None,
+            fix="check that the file is this sample's output (a failed alignment or an empty BAM gives all zeros), "
+            "or remove the sample from the sheet.",
         )
 
 
@@ -460,15 +476,7 @@ def _gene_names(
     """
     named = [quant for quant in quants if quant.name_column is not None]
     if annotation is not None:
-        annotated = load_annotation(annotation)
-        names = annotated.reindex(genes)
-        if not genes.isin(annotated.index).any():
-            raise InputError(
-                f"names none of the {len(genes)} gene ids (e.g. {', '.join(genes[:3])}); it has e.g. "
-                f"{', '.join(annotated.index[:3])}.",
-                path=annotation,
-                fix="give the annotation of the genome and release the counts were made with.",
-            )
+        names = annotate(genes, annotation)
         if names.isna().any():
             notes.append(f"{int(names.isna().sum())} of {len(genes)} genes have no gene_name in {annotation}.")
         for quant in named:

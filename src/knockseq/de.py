@@ -10,13 +10,16 @@ not. :func:`write_fit` / :func:`read_fit` carry a fit between workflow jobs; :fu
 writes the four files of ``docs/contracts.md``; :func:`vst` gives variance-stabilised
 expression for QC plots.
 
-Two engines, chosen by ``compat`` (``de.compat`` in the config) through :func:`_engine`, the only
-place they differ:
+Two sets of rules, chosen by ``compat`` (``de.compat`` in the config), and two GLM
+implementations, chosen by ``engine`` (``de.engine``), through :func:`_engine`, the only place
+they differ:
 
-- ``"r"`` (default): :mod:`knockseq.rcompat`, PyDESeq2's objects with R DESeq2 1.38's dispersion
-  fits, prior variance, Cook's rule and independent filtering;
-- ``"pydeseq2"``: stock PyDESeq2 0.5.4 (``DeseqDataSet`` / ``DeseqStats``), whose dispersion trend
-  and filter threshold differ from R's (``shared/notes/pydeseq2-vs-r.md``).
+- ``compat="r"`` (default): :mod:`knockseq.engine.rdeseq`, PyDESeq2's objects with R DESeq2 1.38's
+  dispersion fits, prior variance, Cook's rule and independent filtering;
+  ``compat="pydeseq2"``: stock PyDESeq2 0.5.4 (``DeseqDataSet`` / ``DeseqStats``), whose
+  dispersion trend and filter threshold differ from R's (``shared/notes/pydeseq2-vs-r.md``);
+- ``engine="batched"`` (default): :mod:`knockseq.engine` fits every gene's GLM at once;
+  ``engine="pydeseq2"``: PyDESeq2's per-gene loops, the reference it is tested against.
 
 Choices that affect the numbers:
 
@@ -61,11 +64,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pydeseq2.dds import DeseqDataSet
+from pydeseq2.default_inference import DefaultInference
 from pydeseq2.ds import DeseqStats
 from pydeseq2.preprocessing import deseq2_norm
 from threadpoolctl import threadpool_limits
 
-from knockseq import rcompat
+from knockseq.engine import (
+    ENGINES,
+    BatchedInference,
+    BatchedRInference,
+    RDeseqDataSet,
+    RDeseqStats,
+    RInference,
+)
 from knockseq.design import Design, build_design, sample_design, subset_samples
 from knockseq.errors import InputError
 from knockseq.fits import FitSpec, fit_spec
@@ -116,7 +127,7 @@ class DEResult:
         Median-of-ratios size factor per sample used (n_samples), indexed by sample.
     metadata : dict
         Settings and counts: compat, alpha, design, formula, samples, gene counts at each step,
-        software versions (JSON-ready), ``fit`` (``id`` and the ``contrasts`` sharing it),
+        software versions (JSON-ready), ``fit`` (its ``id``),
         ``dispersion_trend`` (:data:`DISPERSION_TRENDS`) and ``filter_threshold``: the baseMean
         cut-off of independent filtering (R's ``filterThreshold`` with ``compat="r"``; with
         ``"pydeseq2"``, which does not keep its cut-off, the smallest baseMean given a padj).
@@ -178,20 +189,34 @@ class FitResult:
 
 @dataclass(frozen=True)
 class _Engine:
-    """What ``compat`` selects: the dataset and stats classes, and how to read the threshold."""
+    """What ``compat`` and ``engine`` select: the PyDESeq2 classes and how to read the threshold."""
 
     compat: str
     dataset: type[DeseqDataSet]
+    inference: type[DefaultInference]
     stats: type[DeseqStats]
     filter_threshold: Callable[[DeseqStats], float]
 
+    def new_dataset(self, *, n_cpus: int, **kwargs: Any) -> DeseqDataSet:
+        """A dataset of this engine (PyDESeq2's ``DeseqDataSet`` arguments)."""
+        return self.dataset(inference=self.inference(n_cpus=n_cpus), n_cpus=n_cpus, **kwargs)
 
-def _engine(compat: str) -> _Engine:
-    """The PyDESeq2 classes for a compat mode.
+
+_INFERENCE = {
+    ("pydeseq2", "pydeseq2"): DefaultInference,
+    ("pydeseq2", "batched"): BatchedInference,
+    ("r", "pydeseq2"): RInference,
+    ("r", "batched"): BatchedRInference,
+}
+
+
+def _engine(compat: str, engine: str) -> _Engine:
+    """The PyDESeq2 classes for a compat mode and a GLM engine.
 
     Parameters
     ----------
     compat : {"r", "pydeseq2"}
+    engine : {"batched", "pydeseq2"}
 
     Returns
     -------
@@ -200,17 +225,21 @@ def _engine(compat: str) -> _Engine:
     Raises
     ------
     InputError
-        Unknown mode.
+        Unknown mode or engine.
     """
-    if compat == "pydeseq2":
-        return _Engine(compat, DeseqDataSet, DeseqStats, _smallest_kept_base_mean)
-    if compat == "r":
-        return _Engine(
-            compat, rcompat.RDeseqDataSet, rcompat.RDeseqStats, lambda stats: stats.filter_threshold
+    if compat not in COMPAT_MODES:
+        raise InputError(
+            f"unknown compat mode '{compat}'.", column="de.compat", fix=f"use one of {', '.join(COMPAT_MODES)}."
         )
-    raise InputError(
-        f"unknown compat mode '{compat}'.", column="de.compat", fix=f"use one of {', '.join(COMPAT_MODES)}."
-    )
+    if engine not in ENGINES:
+        raise InputError(
+            f"unknown engine '{engine}'.", column="de.engine", fix=f"use one of {', '.join(ENGINES)}."
+        )
+    inference = _INFERENCE[compat, engine]
+    if compat == "pydeseq2":
+        return _Engine(compat, DeseqDataSet, inference, DeseqStats, _smallest_kept_base_mean)
+    return _Engine(compat, RDeseqDataSet, inference, RDeseqStats,
+                   lambda stats: stats.filter_threshold)
 
 
 def _smallest_kept_base_mean(stats: DeseqStats) -> float:
@@ -226,6 +255,7 @@ def run_contrast(
     contrast: Mapping[str, Any],
     design: Sequence[str],
     compat: str,
+    engine: str,
     alpha: float,
     min_count: int,
     cooks: bool,
@@ -250,7 +280,9 @@ def run_contrast(
     design : sequence of str
         Covariate columns (``design:`` in the config).
     compat : {"r", "pydeseq2"}
-        Engine, see the module docstring.
+        Statistical rules, see the module docstring.
+    engine : {"batched", "pydeseq2"}
+        GLM implementation, see the module docstring.
     alpha : float
         FDR target of independent filtering.
     min_count : int
@@ -280,7 +312,7 @@ def run_contrast(
         # Checked before the fit so that a bad contrast costs nothing; contrast_results warns.
         warnings.simplefilter("ignore", UserWarning)
         build_design(samples, {**contrast, "name": name}, design, sheet_path=sheet_path)
-    options = {"compat": compat, "min_count": min_count, "cooks": cooks}
+    options = {"compat": compat, "engine": engine, "min_count": min_count, "cooks": cooks}
     spec = fit_spec(contrast, samples, design, options, sheet_path=sheet_path)
     fit = fit_design(counts, samples, spec, contrasts=[name], n_cpus=n_cpus, sheet_path=sheet_path)
     return contrast_results(fit, contrast, alpha=alpha, shrink=shrink, n_cpus=n_cpus)
@@ -325,7 +357,7 @@ def fit_design(
         A design problem (see :mod:`knockseq.design`), a sample missing from the counts, no gene
         left after the pre-filter, or an unknown compat mode.
     """
-    engine = _engine(spec.compat)
+    engine = _engine(spec.compat, spec.engine)
     sheet = subset_samples(samples, {}, sheet_path=sheet_path)
     rows = sheet.loc[list(spec.samples)]
     others = sorted(set(rows[spec.variable]) - {spec.reference}) if spec.variable in rows else []
@@ -361,7 +393,7 @@ def fit_design(
         f"{int(kept.sum()):,}",
         ", ".join(contrasts),
     )
-    dds = engine.dataset(
+    dds = engine.new_dataset(
         counts=raw.loc[kept].T,
         metadata=checked.metadata,
         design=checked.formula,
@@ -381,6 +413,7 @@ def fit_design(
 
     metadata = {
         "compat": spec.compat,
+        "engine": spec.engine,
         "variable": checked.variable,
         "reference": checked.reference,
         "design": checked.covariates,
@@ -417,7 +450,6 @@ def contrast_results(
     alpha: float,
     shrink: bool,
     n_cpus: int = 1,
-    sharing: Sequence[str] | None = None,
 ) -> DEResult:
     """Wald test, Cook's and independent filtering and apeGLM shrinkage of one contrast on a fit.
 
@@ -433,9 +465,6 @@ def contrast_results(
         Compute ``log2FoldChange_shrunk`` (apeGLM); otherwise that column is NA.
     n_cpus : int
         Processes for the per-gene shrinkage fits. Does not change the results.
-    sharing : sequence of str, optional
-        Names of the contrasts served by ``fit``, recorded in the metadata; default this
-        contrast alone.
 
     Returns
     -------
@@ -454,7 +483,7 @@ def contrast_results(
     if spec != fit.spec:
         raise ValueError(f"contrast '{name}' needs fit {spec.fit_id}, not {fit.fit_id}")
     checked = build_design(fit.sheet, {**contrast, "name": name}, fit.spec.covariates, sheet_path=fit.sheet_path)
-    engine = _engine(fit.spec.compat)
+    engine = _engine(fit.spec.compat, fit.spec.engine)
 
     # The reference is the baseline, so the contrast is the coefficient itself: as a vector it
     # needs no formulaic materializer, which a fit read back in another process has lost.
@@ -497,7 +526,9 @@ def contrast_results(
         "alpha": alpha,
         "coefficient": checked.coefficient,
         "shrink": "apeglm" if shrink else None,
-        "fit": {"id": fit.fit_id, "contrasts": list(sharing) if sharing is not None else [name]},
+        # The fit's id only: which other contrasts share it can change without this contrast's
+        # results changing (a contrast added later reuses the fit), so it is not recorded here.
+        "fit": {"id": fit.fit_id},
         "n_genes_cooks_outlier": int(fit.dds.cooks_outlier().sum()) if fit.spec.cooks else 0,
         "n_genes_with_pvalue": int(tested["pvalue"].notna().sum()),
         "n_genes_with_padj": int(tested["padj"].notna().sum()),
@@ -577,6 +608,7 @@ def vst(
     blind: bool = True,
     *,
     compat: str,
+    engine: str,
     nsub: int = 1000,
     n_cpus: int = 1,
     sheet_path: str | PathLike | None = None,
@@ -606,7 +638,9 @@ def vst(
         Fit the dispersions with an intercept-only model (for unbiased sample QC) instead of
         ``design``.
     compat : {"r", "pydeseq2"}
-        Engine whose dispersion estimates and trend rule are used.
+        Rules whose dispersion estimates and trend are used.
+    engine : {"batched", "pydeseq2"}
+        GLM implementation (``de.engine``).
     nsub : int
         Genes used to fit the trend (R's default 1000).
     n_cpus : int
@@ -619,7 +653,7 @@ def vst(
     pandas.DataFrame
         n_genes x n_samples of log2-scale values, indexed by gene_id, input gene order.
     """
-    engine = _engine(compat)
+    engine = _engine(compat, engine)
     metadata, _, formula = sample_design(samples, [] if blind else design, sheet_path=sheet_path)
     _, raw = _count_matrix(counts, list(metadata.index))
     normed, size_factors = deseq2_norm(raw.T.to_numpy())
@@ -632,9 +666,8 @@ def vst(
         subset = ranked[np.round(np.linspace(1, len(ranked), nsub)).astype(int) - 1]
     else:
         subset = np.flatnonzero(base_mean > 0)
-    sub = engine.dataset(
-        counts=raw.iloc[subset].T, metadata=metadata, design=formula, n_cpus=n_cpus, quiet=True
-    )
+    sub = engine.new_dataset(counts=raw.iloc[subset].T, metadata=metadata, design=formula, n_cpus=n_cpus,
+                             quiet=True)
     # R estimates size factors on all genes before subsetting; PyDESeq2's own Cook's refit
     # reuses size factors the same way, by setting these three fields.
     sub.obs["size_factors"] = size_factors

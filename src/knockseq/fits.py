@@ -52,7 +52,9 @@ class FitSpec:
     min_count : int
         Pre-filter threshold (``de.min_count``).
     compat : str
-        Engine (``de.compat``).
+        Statistical rules (``de.compat``).
+    engine : str
+        GLM implementation (``de.engine``).
     cooks : bool
         Cook's outlier replacement and filtering (``de.cooks``).
     """
@@ -63,6 +65,7 @@ class FitSpec:
     covariates: tuple[str, ...]
     min_count: int
     compat: str
+    engine: str
     cooks: bool
 
     @property
@@ -86,6 +89,7 @@ class FitSpec:
             covariates=tuple(str(c) for c in spec["covariates"]),
             min_count=int(spec["min_count"]),
             compat=str(spec["compat"]),
+            engine=str(spec["engine"]),
             cooks=bool(spec["cooks"]),
         )
 
@@ -110,7 +114,7 @@ def fit_spec(
     design : sequence of str
         Covariate columns (``design:`` in the config).
     de : mapping
-        At least ``min_count``, ``compat`` and ``cooks`` (the config's ``de:`` section).
+        At least ``min_count``, ``compat``, ``engine`` and ``cooks`` (the config's ``de:`` section).
     sheet_path : str or PathLike, optional
         Sample sheet path, named in error messages.
 
@@ -133,6 +137,7 @@ def fit_spec(
         covariates=tuple(dict.fromkeys(c for c in design if c != variable)),
         min_count=int(de["min_count"]),
         compat=str(de["compat"]),
+        engine=str(de["engine"]),
         cooks=bool(de["cooks"]),
     )
 
@@ -171,8 +176,8 @@ def configured_fit_groups(
 ) -> dict[str, list[str]]:
     """:func:`fit_groups` of every contrast of a validated configuration.
 
-    Workflow jobs record the contrasts sharing their fit from this rather than from their
-    params, so that adding a contrast does not re-run the jobs of the contrasts already done.
+    The fit job names them in its log line from this rather than from its params, so that
+    adding a contrast to a group does not refit it.
 
     Parameters
     ----------

@@ -4,28 +4,32 @@ Every collection is recorded with its name, version, source (URL or path) and sh
 result can be traced to the exact gene sets it used. MSigDB files are downloaded once into a
 cache folder (atomically, then checked against the pinned hash, or against the hash seen on
 first download when none is pinned); a collection that cannot be had is by default reported as
-``unavailable`` and the run goes on with the others.
+``unavailable`` and the run goes on with the others. Runs sharing one cache (two users on a
+cluster) take turns on a lock per file, so each file is downloaded once and never read half-written.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import hashlib
 import http.client
 import json
 import logging
 import os
 import re
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, Sequence
 
 from knockseq import __version__
 from knockseq.errors import InputError
-from knockseq.io import write_json, write_text
+from knockseq.geneids import examples, id_kind
+from knockseq.io import atomic_path, write_json, write_text
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +47,7 @@ _BUILTINS = {"er_core": ("er_core.gmt", ER_CORE_VERSION)}
 _SOURCE_KEYS = {
     "builtin": {"builtin"},
     "gmt": {"gmt"},
-    "msigdb": {"msigdb", "version", "sha256", "require"},
+    "msigdb": {"msigdb", "version", "sha256", "require", "base_url"},
 }
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 # An MSigDB-style file name carries its collection and release (h.all.v7.0.symbols.gmt); a
@@ -128,7 +132,19 @@ def _gmt_records(path: str | os.PathLike, allow_empty: bool = False) -> list[tup
     except FileNotFoundError:
         raise InputError("gene set file not found.", path=path, fix="check the path in gene_sets.") from None
     except UnicodeDecodeError:
-        raise InputError("not a text file (GMT expected).", path=path, fix="give a tab-separated GMT file.") from None
+        packed = path.read_bytes()[:2] == b"\x1f\x8b"
+        raise InputError(
+            "is gzip-compressed, not a GMT text file." if packed else "is a binary file, not a GMT text file.",
+            path=path,
+            fix="decompress it (gunzip) and give the .gmt." if packed else "give a tab-separated GMT file "
+            "(NAME<TAB>DESCRIPTION<TAB>GENE1<TAB>GENE2 ...), e.g. MSigDB's 'Gene Symbols' .gmt download.",
+        ) from None
+    if text.lstrip().lower().startswith(("<!doctype html", "<html")):
+        raise InputError(
+            "is an HTML page, not a GMT file (a web page saved instead of the file it links to).",
+            path=path,
+            fix="download the .gmt file itself (e.g. MSigDB's 'Gene Symbols' link, or `curl -O URL`).",
+        )
     records: list[tuple[str, str, list[str]]] = []
     seen: set[str] = set()
     for number, line in enumerate(text.splitlines(), start=1):
@@ -137,8 +153,11 @@ def _gmt_records(path: str | os.PathLike, allow_empty: bool = False) -> list[tup
         fields = [f.strip() for f in line.split("\t")]
         genes = [g for g in fields[2:] if g]
         if not fields[0] or not genes:
+            filled = sum(1 for f in fields if f)
+            found = f"{filled} non-empty tab-separated field{'s' if filled != 1 else ''}" + (
+                ", with spaces where tabs belong" if filled < 3 and len(line.split()) >= 3 else "")
             raise InputError(
-                "a GMT line needs a set name, a description and at least one gene, separated by tabs.",
+                f"has {found}; a GMT line needs a set name, a description and at least one gene, separated by tabs.",
                 path=path,
                 row=number,
                 fix="fix or remove this line (GMT: NAME<TAB>DESCRIPTION<TAB>GENE1<TAB>GENE2 ...).",
@@ -150,8 +169,54 @@ def _gmt_records(path: str | os.PathLike, allow_empty: bool = False) -> list[tup
         seen.add(fields[0])
         records.append((fields[0], fields[1], list(dict.fromkeys(genes))))
     if not records and not allow_empty:
-        raise InputError("the GMT file holds no gene set.", path=path, fix="give a non-empty GMT file.")
+        raise InputError("the GMT file holds no gene set (it is empty).", path=path,
+                         fix="give a GMT file with one line per set: NAME<TAB>DESCRIPTION<TAB>GENE1<TAB>GENE2 ...")
     return records
+
+
+def check_gmt_genes(collection: GeneSetCollection, gene_ids: Sequence[str], gene_names: Sequence[Any]) -> None:
+    """Raise if a local GMT shares no gene with the data (GSEA matches genes by gene_name).
+
+    Parameters
+    ----------
+    collection : GeneSetCollection
+        The loaded gene sets; its ``gmt`` sources are checked.
+    gene_ids, gene_names : sequence
+        The count table's ``gene_id`` and ``gene_name`` columns (n_genes each; names may be
+        missing).
+
+    Raises
+    ------
+    InputError
+        Naming the GMT, the kind of ids its genes and the data's gene names look like, and
+        what to give instead.
+    """
+    names = {str(n) for n in gene_names if n is not None and n == n}  # n == n: not NaN
+    for entry in collection.provenance:
+        if entry["kind"] != "gmt":
+            continue
+        genes = [g for name, members in collection.sets.items() if collection.collection_of[name] == entry["name"]
+                 for g in members]
+        if names.intersection(genes):
+            continue
+        ids = id_kind(gene_ids)
+        theirs = id_kind(genes)
+        if names:
+            ours = id_kind(names)
+            data = f"the data's gene names look like {ours} (e.g. {examples(sorted(names))})"
+        else:
+            ours = None
+            data = f"the data have no gene names (their ids are {ids} and `annotation:` is not set)"
+        if ours == "gene symbols":
+            fix = f"give a GMT of gene symbols (e.g. MSigDB's .symbols.gmt), or convert this one's {theirs} to symbols."
+        else:
+            fix = (f"set `annotation:` to a GTF or gene_id<TAB>gene_name table for the counts' {ids}, so that genes "
+                   f"are named by symbol" + (f", or give a GMT in {ours}." if ours else "."))
+        raise InputError(
+            f"shares no gene with the data: its genes look like {theirs} (e.g. {examples(genes)}) and {data}.",
+            path=entry["source"],
+            fix=fix,
+        )
 
 
 def builtin_path(name: str) -> Path:
@@ -201,13 +266,14 @@ def load_gene_sets(
     ----------
     sources : list of dict
         Config ``gene_sets:`` entries, each one of ``{builtin: er_core}``, ``{gmt: PATH}`` or
-        ``{msigdb: COLLECTION, version: RELEASE, sha256: HEX (optional), require: BOOL (optional)}``.
+        ``{msigdb: COLLECTION, version: RELEASE, sha256: HEX (optional), require: BOOL (optional),
+        base_url: URL (optional, a mirror of the release folder; wins over ``base_url`` below)}``.
     cache_dir : str or PathLike
         Folder for downloaded MSigDB files (relative paths are taken from ``base_dir``).
     base_dir : str or PathLike
         Folder that relative ``gmt:`` paths and ``cache_dir`` are relative to.
     base_url : str
-        MSigDB release root; tests point it at a local server.
+        MSigDB release root of the entries without their own ``base_url``.
     timeout : float
         Seconds to wait for the MSigDB server before giving up.
 
@@ -309,30 +375,73 @@ def _load_msigdb(
 ) -> tuple[dict[str, list[str]], dict[str, Any]]:
     """Sets and provenance of one MSigDB collection: from the cache, else downloaded into it."""
     version = str(entry["version"])
-    url = msigdb_url(entry["msigdb"], version, base_url)
+    url = msigdb_url(entry["msigdb"], version, entry.get("base_url", base_url))
     path = cache / msigdb_file_name(entry["msigdb"], version)
     record: dict[str, Any] = {"name": path.name.removesuffix(f".v{version}.symbols.gmt"), "version": version,
                               "source": url, "sha256": None}
     pinned = entry.get("sha256")
-    if path.exists():
-        observed = sha256_file(path)
-        _check_cached_hash(path, observed, pinned)
-        record.update(sha256=observed, status="cached")
-        return read_gmt(path), record
-    try:
-        observed, sets = _download(url, path, pinned, timeout)
-    except _Unavailable as problem:
-        message = (
-            f"MSigDB collection '{entry['msigdb']}' {version} could not be downloaded from {url} ({problem}). "
-            f"Offline, download that URL on another machine and place the file at {path.resolve()}."
-        )
-        if entry["require"]:
-            raise InputError(message, column="gene_sets", fix="place the file there, or set require: false.") from None
-        log.warning("%s The run goes on without it.", message)
-        record.update(status="unavailable", message=message)
-        return {}, record
+    with _cache_lock(path):
+        if path.exists():
+            observed = sha256_file(path)
+            _check_cached_hash(path, observed, pinned)
+            record.update(sha256=observed, status="cached")
+            return read_gmt(path), record
+        try:
+            observed, sets = _download(url, path, pinned, timeout)
+        except _Unavailable as problem:
+            message = (
+                f"MSigDB collection '{entry['msigdb']}' {version} could not be downloaded from {url} ({problem}). "
+                f"Offline, download that URL on another machine and place the file at {path.resolve()}."
+            )
+            if entry["require"]:
+                raise InputError(message, column="gene_sets", fix="place the file there, or set require: false.") from None
+            log.warning("%s The run goes on without it.", message)
+            record.update(status="unavailable", message=message)
+            return {}, record
     record.update(sha256=observed, status="downloaded")
     return sets, record
+
+
+@contextlib.contextmanager
+def _cache_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` in the cache, through a lock file ``.NAME.lock`` beside it.
+
+    A run holding it is downloading or checking that file: wait for it, then use its file (a
+    download killed outright leaves a temporary file, which the next download removes). The
+    lock is ``flock``, released by the kernel when its holder dies, so a killed run never blocks
+    the next one (NFS clients map it to an NFS lock). The holder removes the lock file before
+    releasing it, so the cache keeps only data; a waiter that then wins the removed file's lock
+    sees that the path is gone or is another file, and queues on the current one. A cache this
+    account cannot write to (one copy kept by an institute) is read without a lock: nobody
+    downloads into it from here.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = path.with_name(f".{path.name}.lock")
+    while True:
+        try:
+            handle = open(lock, "a")
+        except OSError as error:
+            if error.errno not in (errno.EACCES, errno.EROFS, errno.EPERM):
+                raise
+            yield
+            return
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("waiting for another run to finish with %s (lock %s)", path, lock)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            current = os.path.samestat(os.fstat(handle.fileno()), os.stat(lock))
+        except FileNotFoundError:
+            current = False
+        if current:
+            break
+        handle.close()
+    try:
+        yield
+    finally:
+        lock.unlink()
+        handle.close()
 
 
 def _check_cached_hash(path: Path, observed: str, pinned: str | None) -> None:
@@ -366,13 +475,10 @@ class _Unavailable(Exception):
 
 def _download(url: str, path: Path, pinned: str | None, timeout: float) -> tuple[str, dict[str, list[str]]]:
     """Download ``url`` to ``path`` atomically; check hash and GMT syntax before keeping it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(path) as tmp:
         digest = hashlib.sha256()
         try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+            with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
                 for block in iter(lambda: response.read(1 << 16), b""):
                     digest.update(block)
                     out.write(block)
@@ -394,12 +500,8 @@ def _download(url: str, path: Path, pinned: str | None, timeout: float) -> tuple
         except InputError as error:
             raise InputError(f"downloaded {url} is not a valid GMT file ({error.message}); it was not kept.",
                              column="gene_sets", fix="check the collection name and version.") from None
-        os.replace(tmp, path)
-        write_text(observed + "\n", path.with_name(path.name + ".sha256"))
-        return observed, sets
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    write_text(observed + "\n", path.with_name(path.name + ".sha256"))
+    return observed, sets
 
 
 def _add_sets(result: GeneSetCollection, sets: dict[str, list[str]], record: dict[str, Any]) -> None:

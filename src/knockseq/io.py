@@ -2,23 +2,33 @@
 
 Outputs are written to a temporary file in the destination folder and renamed into place, so a
 crash or an error never leaves a partial file behind and an existing file is only replaced by a
-complete one.
+complete one. A writer killed outright (SIGKILL, a node lost) cannot remove its temporary file:
+the next write of the same destination does.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
 import pandas as pd
 
+from knockseq.errors import InputError
+
 #: Float format of every table knockseq writes: enough digits for R-agreement checks, and fixed
 #: so that reruns on the same inputs give byte-identical files.
 FLOAT_FORMAT = "%.10g"
+
+_TMP_SUFFIX = ".tmp"
+#: errno of a full or read-only destination: the user's to fix, not a bug.
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
+_NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
 
 
 @contextlib.contextmanager
@@ -34,10 +44,24 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     ------
     Path
         Temporary file to write to. It is removed if the block raises.
+
+    Raises
+    ------
+    InputError
+        When the folder is full or not writable (naming the file and what to do); nothing is
+        left behind and an existing ``path`` is unchanged.
     """
     dest = Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        # Only a dead writer leaves these: Snakemake's directory lock keeps two jobs off one
+        # output, and the gene-set cache writes under its own lock.
+        for stale in _stale_temporaries(dest):
+            stale.unlink(missing_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=_TMP_SUFFIX, dir=dest.parent)
+    except OSError as error:
+        _raise_user_error(dest, error)
+        raise
     os.close(fd)
     # mkstemp makes the file private (0600); outputs get the permissions any new file gets.
     umask = os.umask(0)
@@ -47,9 +71,40 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp_path
         os.replace(tmp_path, dest)
+    except OSError as error:
+        _raise_user_error(dest, error)
+        raise
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _stale_temporaries(dest: Path) -> list[Path]:
+    """Temporary files :func:`atomic_path` made for ``dest`` (``.NAME.<8 random chars>.tmp``).
+
+    The exact pattern keeps another destination's temporaries out (``a.tsv`` must not match
+    ``a.tsv.gz``'s).
+    """
+    pattern = re.compile(rf"\.{re.escape(dest.name)}\.[a-z0-9_]{{8}}{re.escape(_TMP_SUFFIX)}")
+    return [p for p in dest.parent.iterdir() if pattern.fullmatch(p.name)]
+
+
+def _raise_user_error(dest: Path, error: OSError) -> None:
+    """Raise an InputError for a full or read-only destination; return for any other OSError."""
+    if error.errno in _NO_SPACE:
+        raise InputError(
+            f"the disk is full ({error.strerror}); nothing was written.",
+            path=dest,
+            fix=f"free space on the disk holding {dest.parent} (see `df -h {dest.parent}`) or run in a "
+            "folder with more room (snakemake --directory DIR), then rerun: finished steps are kept.",
+        ) from None
+    if error.errno in _NOT_WRITABLE:
+        raise InputError(
+            f"cannot write into {dest.parent} ({error.strerror}); nothing was written.",
+            path=dest,
+            fix=f"make {dest.parent} writable (chmod u+w, or mount it read-write), or run in a writable "
+            "folder (snakemake --directory DIR), then rerun.",
+        ) from None
 
 
 #: Columns that hold identifiers or names: always read back as text, so Entrez numbers, ids

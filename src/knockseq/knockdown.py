@@ -37,6 +37,7 @@ import pandas as pd
 from knockseq.design import subset_samples
 from knockseq.enrichment import one_id_per_symbol
 from knockseq.errors import InputError
+from knockseq.geneids import examples, id_kind
 
 #: The thresholds of the config's ``knockdown:`` section (their defaults live in the schema).
 THRESHOLD_KEYS = ("effective_max_remaining", "weak_max_remaining", "alpha")
@@ -112,7 +113,7 @@ def assess_knockdown(
 
     reports = []
     for target in targets:
-        row, note = _match(de_table, target)
+        row, note = _match(de_table, target, name)
         gene_counts = counts.loc[row["gene_id"], used].astype(float)
         lfc, padj = _number(row["log2FoldChange"]), _number(row["padj"])
         remaining = None if lfc is None else 100 * 2**lfc
@@ -143,6 +144,59 @@ def assess_knockdown(
         "note": None,
         "targets": reports,
     }
+
+
+def check_targets(counts: pd.DataFrame, targets: Mapping[str, Sequence[str]], source: str) -> pd.DataFrame:
+    """Find every contrast's knockdown targets in the count table, before any model is fitted.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        ``results/counts/counts.tsv``: ``gene_id``, ``gene_name``, then one column per sample.
+    targets : mapping
+        Contrast name -> its targets (symbols or gene ids; empty for a treatment).
+    source : str
+        The count table's path, for messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per contrast, target and matching gene id (n_matches x 4): ``contrast``,
+        ``target``, ``gene_id``, ``gene_name``; a symbol shared by several ids has a row each.
+
+    Raises
+    ------
+    InputError
+        For the first target that is neither a gene id nor a gene name of the table, with the
+        closest gene names (difflib) or, failing those, the kind of names the data have.
+    """
+    rows = []
+    for contrast, genes in targets.items():
+        for target in genes:
+            hits = counts[(counts["gene_id"] == target) | (counts["gene_name"] == target)]
+            if hits.empty:
+                raise absent_target(target, contrast, counts["gene_name"], source)
+            rows += [(contrast, target, gene_id, name) for gene_id, name in zip(hits["gene_id"], hits["gene_name"])]
+    return pd.DataFrame(rows, columns=["contrast", "target", "gene_id", "gene_name"])
+
+
+def absent_target(target: str, contrast: str, gene_names: pd.Series, source: str) -> InputError:
+    """The error for a knockdown target the data do not have: close symbols, or the data's name kind."""
+    names = gene_names.dropna().astype(str).unique().tolist()
+    close = [n for n in names if n.lower() == target.lower()]
+    close += [n for n in difflib.get_close_matches(target, names, n=5, cutoff=0.8) if n not in close]
+    if close:
+        hint = f" Close gene names: {', '.join(close)}."
+    elif names:
+        hint = f" The data's gene names look like {id_kind(names)} (e.g. {examples(names)})."
+    else:
+        hint = " The data have no gene names (set `annotation:` to name the genes by symbol)."
+    return InputError(
+        f"knockdown target '{target}' of contrast '{contrast}' is neither a gene id nor a gene name of {source}.{hint}",
+        column=f"contrasts.{contrast}.targets",
+        fix="give the target's symbol exactly as the data name it (case matters) or its gene id, in the "
+        "contrast's targets (or knockdown.targets).",
+    )
 
 
 def target_status(
@@ -180,7 +234,7 @@ def _thresholds(given: Mapping[str, float]) -> dict[str, float]:
     return {k: float(given[k]) for k in THRESHOLD_KEYS}
 
 
-def _match(de_table: pd.DataFrame, target: str) -> tuple[pd.Series, str | None]:
+def _match(de_table: pd.DataFrame, target: str, contrast: str) -> tuple[pd.Series, str | None]:
     """The DE row of ``target`` (gene_id or exact symbol), and a note if the symbol was ambiguous.
 
     A symbol shared by several gene ids (retired ids keep their old symbol) resolves as in every
@@ -192,15 +246,7 @@ def _match(de_table: pd.DataFrame, target: str) -> tuple[pd.Series, str | None]:
         return by_id.iloc[0], None
     hits = de_table[de_table["gene_name"] == target]
     if hits.empty:
-        names = de_table["gene_name"].dropna().astype(str).unique().tolist()
-        close = [n for n in names if n.lower() == target.lower()]
-        close += [n for n in difflib.get_close_matches(target, names, n=5, cutoff=0.8) if n not in close]
-        hint = f" Close matches: {', '.join(close)}." if close else ""
-        raise InputError(
-            f"knockdown target '{target}' is neither a gene_id nor a gene_name in the results.{hint}",
-            column="knockdown.targets",
-            fix="give the target's symbol exactly as in the annotation (case matters) or its gene id.",
-        )
+        raise absent_target(target, contrast, de_table["gene_name"], "the DE results")
     if len(hits) == 1:
         return hits.iloc[0], None
     best = one_id_per_symbol(hits).reset_index().iloc[0]

@@ -15,6 +15,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTH
 from knockseq.config import parse_contrasts, read_sample_sheet
 from knockseq.errors import InputError
 from knockseq.fits import fit_groups, fit_spec
+from knockseq.schema import validate_config
 from knockseq.resources import FIT, VST, counts_shape, job_resources
 
 
@@ -25,9 +26,11 @@ if not workflow.overwrite_configfiles:
     configfile: "config/config.yaml"
 
 
-validate(config, "../schemas/config.schema.yaml")
-
 try:
+    # The one check of the config: schema (defaults filled in), with messages naming the key
+    # and the fix, and every input path it names.
+    validate_config(config, os.path.join(workflow.basedir, "workflow/schemas/config.schema.yaml"),
+                    source=", ".join(map(str, workflow.configfiles)) or "the config")
     SAMPLES = read_sample_sheet(config["samples"], counts_table=config["counts"] is not None)
     validate(SAMPLES, "../schemas/samples.schema.yaml")
     # Every cross-field check, the design's too (replicates, confounding, rank), so a bad design
@@ -81,7 +84,7 @@ def fit_params(wildcards):
 def all_outputs():
     """Final outputs of every configured contrast."""
     steps = ["de/{contrast}.tsv", "knockdown/{contrast}.json", "gsea/{contrast}.tsv", "ora/{contrast}.tsv", "verdict/{contrast}.json"]
-    qc = ["results/counts/counts.tsv", "results/qc/vst_blind.tsv", "results/qc/vst_design.tsv"]
+    qc = ["results/counts/counts.tsv", "results/counts/targets.tsv", "results/qc/vst_blind.tsv", "results/qc/vst_design.tsv"]
     summary = ["results/summary/verdicts.tsv", "results/summary/er_targets_heatmap.png"]
     plots = ["results/plots/qc/pca.png", "results/plots/verdicts.html"] + expand(
         ["results/plots/{contrast}/volcano.png", "results/plots/{contrast}/gsea_curves.png",

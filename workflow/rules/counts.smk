@@ -4,8 +4,9 @@ rule counts:
         sheet=config["samples"],
         quant=quant_inputs,
     output:
-        counts=report("results/counts/counts.tsv", caption="../report/counts.rst", category="Counts"),
-        qc=report("results/counts/qc.tsv", caption="../report/qc.rst", category="Counts"),
+        # update(): a rerun that fails on a bad input restores the previous table instead of deleting it.
+        counts=update(report("results/counts/counts.tsv", caption="../report/counts.rst", category="Counts")),
+        qc=update(report("results/counts/qc.tsv", caption="../report/qc.rst", category="Counts")),
     params:
         format=config["format"],
         strandedness=config["strandedness"],
@@ -19,3 +20,22 @@ rule counts:
         "../../envs/knockseq.yaml"
     script:
         "../scripts/counts.py"
+
+
+rule targets:
+    input:
+        counts="results/counts/counts.tsv",
+    output:
+        # update(): a rerun that fails on a bad target keeps the previous table.
+        update("results/counts/targets.tsv"),
+    params:
+        targets={name: list(contrast.targets) for name, contrast in CONTRASTS.items()},
+    log:
+        "logs/targets.log",
+    # A misspelt target must stop the run before the fit starts (nothing depends on this job's
+    # output, so that editing targets or adding a contrast reruns only this check, not the fits).
+    priority: 50
+    conda:
+        "../../envs/knockseq.yaml"
+    script:
+        "../scripts/targets.py"

@@ -33,7 +33,6 @@ rule fit:
 rule de:
     input:
         fit=fit_path,
-        sheet=config["samples"],
     output:
         table=report("results/de/{contrast}.tsv", caption="../report/de.rst", category="Differential expression"),
         normalized_counts="results/de/{contrast}.normalized_counts.tsv",
@@ -80,6 +79,7 @@ rule vst:
     params:
         design=["condition"] + config["design"],
         compat=config["de"]["compat"],
+        engine=config["de"]["engine"],
     wildcard_constraints:
         mode="blind|design",
     log:

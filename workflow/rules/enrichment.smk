@@ -1,9 +1,12 @@
 rule gene_sets:
     input:
         local_gmt_inputs,
+        # A local GMT that shares no gene with the data is refused here, before any GSEA runs.
+        counts="results/counts/counts.tsv",
     output:
-        gmt="results/gene_sets/gene_sets.gmt",
-        provenance="results/gene_sets/provenance.json",
+        # update(): a rerun that fails on a bad gene-set source restores the previous collection.
+        gmt=update("results/gene_sets/gene_sets.gmt"),
+        provenance=update("results/gene_sets/provenance.json"),
     params:
         sources=config["gene_sets"],
         cache=config["gene_sets_cache"],

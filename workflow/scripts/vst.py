@@ -14,6 +14,7 @@ def main(snakemake) -> None:
         snakemake.params.design,
         blind=snakemake.wildcards.mode == "blind",
         compat=snakemake.params.compat,
+        engine=snakemake.params.engine,
         sheet_path=snakemake.input.sheet,
     )
     values.insert(0, "gene_name", counts.set_index("gene_id")["gene_name"].reindex(values.index))

@@ -13,7 +13,7 @@ from types import ModuleType
 
 from knockseq.errors import InputError
 from knockseq.readers import dexseq, featurecounts, htseq, kallisto, matrix, rsem, salmon, star
-from knockseq.readers._common import Quant, check_file
+from knockseq.readers._common import Quant, check_complete, check_file, head
 
 __all__ = ["FORMATS", "READERS", "Quant", "detect_format", "read", "resolve"]
 
@@ -29,6 +29,15 @@ FOLDER_FILES: dict[str, tuple[str, ...]] = {
     "kallisto": kallisto.FOLDER_FILES,
     "star": ("*ReadsPerGene.out.tab",),
     "rsem": rsem.FOLDER_FILES,
+}
+#: The fixed headers of the tool formats that have one. A file whose header holds most of one
+#: of them but not all is that tool's output with a column renamed or lost, not a count matrix:
+#: its reader then names the missing columns.
+HEADERS: dict[str, tuple[list[str], ...]] = {
+    "featurecounts": (featurecounts.ANNOTATION_COLUMNS,),
+    "salmon": (salmon.HEADER,),
+    "kallisto": (kallisto.HEADER,),
+    "rsem": (rsem.GENES, rsem.ISOFORMS),
 }
 
 
@@ -69,24 +78,44 @@ def resolve(path: str | Path) -> Path:
 
 
 def detect_format(path: str | Path) -> str:
-    """Name of the first reader whose ``sniff`` recognises the file.
+    """Name of the first reader whose ``sniff`` recognises the file, or of the tool it resembles.
+
+    A tool's output with a damaged header (see :data:`HEADERS`; for STAR, the ``N_unmapped``
+    row with the wrong number of columns) is given to that tool's reader, which says what is
+    missing, rather than read as a count matrix.
 
     Raises
     ------
     InputError
-        If none does, listing the formats recognised.
+        If no reader recognises the file: that it was cut short if it ends mid-row, else the
+        formats recognised.
     """
     path = resolve(path)
     check_file(path)
     for name, module in READERS.items():
+        if name == matrix.NAME and (damaged := _resembles(path)):
+            return damaged
         if module.sniff(path):
             return name
+    check_complete(path, None)
     raise InputError(
         "unknown format: not recognised as any of " + ", ".join(FORMATS) + ".",
         path=path,
         fix="give a quantifier's output file unchanged, or a count matrix with a header row and the gene id "
         "in the first column.",
     )
+
+
+def _resembles(path: Path) -> str | None:
+    """The tool format whose header (or STAR ``N_`` row) the file's first row nearly matches."""
+    first = next((line for line in head(path, 3) if not line.startswith("#")), "")
+    fields = [field.strip() for field in first.split("\t")]
+    if fields[0] == star.N_ROWS[0]:
+        return star.NAME
+    for name, headers in HEADERS.items():
+        if any(sum(column in fields for column in header) > len(header) / 2 for header in headers):
+            return name
+    return None
 
 
 def read(path: str | Path, format: str = "auto", strandedness: str = "auto") -> Quant:
@@ -115,6 +144,8 @@ def read(path: str | Path, format: str = "auto", strandedness: str = "auto") -> 
         raise InputError(
             f"unknown format {format!r}.", column="format", fix=f"use auto or one of {', '.join(FORMATS)}."
         )
+    if not (format == kallisto.NAME and kallisto.is_hdf5(path)):
+        check_complete(path, format)
     if format == "star":
         return star.read(path, strandedness=strandedness)
     return READERS[format].read(path)

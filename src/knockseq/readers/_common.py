@@ -37,8 +37,14 @@ SHOWN = 5
 
 NON_INTEGER_FIX = (
     "give raw read counts, not TPM/FPKM or normalised values; for salmon, kallisto or RSEM give "
-    "their output files as `quant` so knockseq summarises them to genes with tximport"
+    "their output files as `quant` so knockseq summarises them to genes with tximport."
 )
+#: A column is called TPM/normalised rather than counts with a stray typo when more than this
+#: share of its non-zero values are fractions.
+FRACTIONAL_SHARE = 0.5
+#: Cell texts that mean "no value" (R's NA, pandas' NaN, Excel's #N/A ...), reported as a
+#: missing count rather than as text that is not a number.
+MISSING = {"", "na", "nan", "n/a", "#n/a", "null", "none", "-"}
 
 
 @dataclass
@@ -131,7 +137,7 @@ def _gzip_errors(path: Path) -> Iterator[None]:
 @functools.lru_cache(maxsize=8)
 def _decoded(path: str, mtime_ns: int, size: int) -> str:
     """Whole decompressed text of a file; cached: sniffing and reading a file both need it."""
-    with open_text(Path(path)) as handle, _gzip_errors(Path(path)):
+    with open_text(Path(path)) as handle:
         return handle.read()
 
 
@@ -139,14 +145,15 @@ def open_text(path: Path) -> IO[str]:
     """Open a plain or gzipped (detected from the magic bytes, not the name) text file.
 
     Undecodable bytes are replaced rather than fatal: sniffing a binary file (kallisto's
-    ``abundance.h5``) must simply fail to match.
+    ``abundance.h5``) must simply fail to match. A UTF-8 byte-order mark (Notepad, Excel) is
+    dropped, so it cannot become part of the first gene id or header.
     """
     check_file(path)
     with open(path, "rb") as raw:
         magic = raw.read(2)
     if magic == GZIP_MAGIC:
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
-    return open(path, encoding="utf-8", errors="replace", newline="")
+        return gzip.open(path, "rt", encoding="utf-8-sig", errors="replace", newline="")
+    return open(path, encoding="utf-8-sig", errors="replace", newline="")
 
 
 def iter_lines(path: Path) -> Iterator[str]:
@@ -160,7 +167,8 @@ def load_text(path: Path) -> str:
     """Whole text of a file, decompressed; :class:`InputError` if empty, missing or truncated."""
     check_file(path)
     stat = path.stat()
-    text = _decoded(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    with _gzip_errors(path):
+        text = _decoded(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     if not text.strip():
         raise _empty(path)
     return text
@@ -172,6 +180,37 @@ def head(path: Path, n: int) -> list[str]:
     if not lines:
         raise _empty(path)
     return lines
+
+
+def check_complete(path: Path, format: str | None) -> None:
+    """Raise :class:`InputError` if the file ends in the middle of a row (cut short).
+
+    Every quantifier ends its output with a line break, so a missing one means an interrupted
+    copy or a full disk, and the last number may be cut (``2890`` read as ``28``). A count
+    matrix may come from a script that writes no final line break, so it is only called cut
+    short when its last row also has fewer fields than the row above.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    format : str or None
+        Its reader's name, or None when no reader recognised it.
+    """
+    text = load_text(path)
+    if text.endswith("\n"):
+        return
+    lines = text.splitlines()
+    if format == "matrix":
+        sep = "\t" if "\t" in lines[0] else ","
+        if len(lines) < 2 or lines[-1].count(sep) >= lines[-2].count(sep):
+            return
+    raise InputError(
+        "the file ends in the middle of this row (no line break after it): it was cut short.",
+        path=path,
+        row=len(lines),
+        fix="copy or write the file again from the quantifier's output.",
+    )
 
 
 def tail(path: Path, n: int) -> list[str]:
@@ -196,11 +235,12 @@ def read_table(path: Path, *, header: bool, sep: str = "\t", skip: int = 0) -> p
     Returns
     -------
     pd.DataFrame
-        Shape (n_rows, n_fields), dtype str, empty cells as "".
+        Shape (n_rows, n_fields), dtype str, empty cells as "". Without a header the columns
+        are numbered from 1, as messages and the tools' documentation count them.
     """
     text = load_text(path)
     try:
-        return pd.read_csv(
+        frame = pd.read_csv(
             io.StringIO(text),
             sep=sep,
             header=0 if header else None,
@@ -220,6 +260,7 @@ def read_table(path: Path, *, header: bool, sep: str = "\t", skip: int = 0) -> p
             row=int(line) + skip,
             fix="the file is cut or mixes separators; rewrite it from the tool's output.",
         ) from None
+    return frame if header else frame.set_axis(range(1, frame.shape[1] + 1), axis=1)
 
 
 def strip_versions(ids: pd.Index, path: Path | str, what: str = "gene ids") -> pd.Index:
@@ -300,22 +341,29 @@ def to_numbers(
     values: dict[object, pd.Series] = {}
     invalid: dict[object, InputError] = {}
     for column in frame.columns:
-        text = frame[column]
+        text = frame[column].fillna("").astype(str).str.strip()  # short rows read as NaN
         numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
-        # Checked in order, each only on values that passed the one before (NaN % 1 warns).
+        missing = text.str.lower().isin(MISSING).to_numpy()
+        finite = np.isfinite(numbers)
+        fractional = finite & (np.where(finite, numbers, 0) % 1 != 0)
+        share = fractional.sum() / max(int((finite & (numbers != 0)).sum()), 1)
+        non_integer = (
+            "non-integer count {}" if share <= FRACTIONAL_SHARE else
+            f"{int(fractional.sum())} of the {len(numbers)} values are not whole numbers (e.g. {{}}): "
+            "these look like TPM/normalised values, not read counts"
+        )
+        # The first check any cell fails names the column's problem.
         checks = [
-            (lambda: ~np.isfinite(numbers), "{!r} is not a number", "the column must hold counts only."),
-            (lambda: numbers < 0, "negative count {}", "counts cannot be negative: give raw read counts."),
+            (missing, "the count is missing ({!r})", "write 0 for a gene without reads, or remove the gene's row."),
+            (~finite, "{!r} is not a number", "the column must hold read counts only: correct the cell."),
+            (numbers < 0, "negative count {}", "counts cannot be negative: give raw read counts."),
         ]
         if integer:
-            checks.append((lambda: numbers % 1 != 0, "non-integer count {}", NON_INTEGER_FIX))
-        for test, message, fix in checks:
-            bad = test()
+            checks.append((fractional, non_integer, NON_INTEGER_FIX))
+        for bad, message, fix in checks:
             if bad.any():
                 i = int(np.argmax(bad))
-                cell = text.iloc[i]
-                missing = pd.isna(cell) or str(cell).strip() == ""  # short rows read as NaN
-                message = "the count is missing" if missing else message.format(str(cell))
+                message = message.format(text.iloc[i])
                 invalid[column] = InputError(f"{message}.", path=path, row=first_row + i, column=str(column), fix=fix)
                 break
         else:
@@ -450,14 +498,28 @@ def estimates(
     )
 
 
-def check_header(header: list[str], expected: list[str], path: Path, format: str) -> None:
-    """Raise if a sniffed-or-declared file lacks the columns its format requires."""
+def check_header(header: list[str], expected: list[str], path: Path, format: str, row: int = 1) -> None:
+    """Raise if a sniffed-or-declared file lacks the columns its format requires.
+
+    Parameters
+    ----------
+    header : list of str
+        The file's header fields.
+    expected : list of str
+        The columns the format requires.
+    path : Path
+        The file, for the message.
+    format : str
+        Reader name, for the message.
+    row : int
+        Line number of the header (after featureCounts' comment line: 2).
+    """
     missing = [column for column in expected if column not in header]
     if missing:
         raise InputError(
             f"is not a {format} file: column(s) {', '.join(missing)} missing from the header "
             f"({', '.join(header[:8])}).",
             path=path,
-            row=1,
+            row=row,
             fix=f"give the {format} output file unchanged, or set `format:` to the file's real format.",
         )

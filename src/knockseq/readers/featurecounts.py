@@ -52,13 +52,18 @@ def read(path: Path) -> Quant:
             path=path,
             fix="give the count table beside it (the same name without .summary); its summary is read automatically.",
         )
-    check_header(header, ANNOTATION_COLUMNS, path, NAME)
+    check_header(header, ANNOTATION_COLUMNS, path, NAME, row=comments + 1)
     frame = read_table(path, header=True, skip=comments)
     first_row = comments + 2
     index = gene_index(frame["Geneid"], path, first_row)
     samples = frame.drop(columns=ANNOTATION_COLUMNS).set_axis(index)
     if samples.columns.empty:
-        raise InputError("has no count column after Geneid..Length.", path=path, row=comments + 1)
+        raise InputError(
+            "has no count column after Geneid..Length.",
+            path=path,
+            row=comments + 1,
+            fix="give the featureCounts output file unchanged (one count column per BAM after Length).",
+        )
     counts, invalid = to_numbers(samples, path, first_row, integer=True)
     qc = _summary(path, list(samples.columns))
     return Quant(path=path, format=NAME, counts=counts, qc=qc, first_row=first_row, invalid=invalid)

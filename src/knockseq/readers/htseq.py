@@ -36,17 +36,18 @@ def read(path: Path) -> Quant:
     """
     frame = read_table(path, header=False)
     if frame.shape[1] != 2:
+        extra = " (run without --additional-attr)" if frame.shape[1] > 2 else ""
         raise InputError(
-            f"has {frame.shape[1]} columns; htseq-count writes 2 (gene id, count).",
+            f"has {frame.shape[1]} column(s); htseq-count writes 2 (gene id, count).",
             path=path,
             row=1,
-            fix="give one htseq-count file per sample, without --additional-attr columns.",
+            fix=f"give htseq-count's output unchanged{extra}: one file per sample, gene id and count on each line.",
         )
     # htseq-count reserves the "__" prefix for its special counters.
-    special = frame[0].str.startswith("__")
+    special = frame[1].str.startswith("__")
     genes = frame[~special]
-    index = gene_index(genes[0], path, 1)
-    counts = numbers_or_raise(genes[[1]], path, 1, integer=True).set_axis(index).set_axis([str(path)], axis=1)
-    trailer = numbers_or_raise(frame.loc[special, [1]], path, 1 + int(special.idxmax()), integer=True)[1]
-    qc = {f"unassigned_{name.lstrip('_').lower()}": int(n) for name, n in zip(frame.loc[special, 0], trailer)}
+    index = gene_index(genes[1], path, 1)
+    counts = numbers_or_raise(genes[[2]], path, 1, integer=True).set_axis(index).set_axis([str(path)], axis=1)
+    trailer = numbers_or_raise(frame.loc[special, [2]], path, 1 + int(special.idxmax()), integer=True)[2]
+    qc = {f"unassigned_{name.lstrip('_').lower()}": int(n) for name, n in zip(frame.loc[special, 1], trailer)}
     return Quant(path=path, format=NAME, counts=counts, qc={str(path): qc}, first_row=1)

@@ -31,7 +31,8 @@ H5_DATASETS = {
 FOLDER_FILES = ("abundance.tsv", "abundance.h5")
 
 
-def _is_hdf5(path: Path) -> bool:
+def is_hdf5(path: Path) -> bool:
+    """Whether the file is HDF5 (``abundance.h5``) rather than text."""
     check_file(path)
     with open(path, "rb") as handle:
         return handle.read(len(HDF5_MAGIC)) == HDF5_MAGIC
@@ -39,7 +40,7 @@ def _is_hdf5(path: Path) -> bool:
 
 def sniff(path: Path) -> bool:
     """kallisto's header, or an HDF5 file with kallisto's ``est_counts`` and ``aux/ids``."""
-    if _is_hdf5(path):
+    if is_hdf5(path):
         try:
             import h5py
         except ImportError:
@@ -58,7 +59,7 @@ def read(path: Path) -> Quant:
         Estimated counts, TPM and effective length, shape (n_targets, 1); QC ``input_reads``
         and ``percent_mapped`` from ``run_info.json`` beside the file.
     """
-    frame = _read_h5(path) if _is_hdf5(path) else read_table(path, header=True)
+    frame = _read_h5(path) if is_hdf5(path) else read_table(path, header=True)
     check_header(list(frame.columns), HEADER, path, NAME)
     return estimates(frame, path, 2, format=NAME, level="transcript", columns=COLUMNS, qc=_qc(path.parent))
 

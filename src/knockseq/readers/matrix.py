@@ -1,7 +1,8 @@
 """A plain genes x samples count matrix: TSV or CSV (gzipped or not), first column the gene id.
 
 Tried last, after every tool format: any table with a header of names and numbers below it
-qualifies. R's ``write.table`` header (one field fewer than the rows) is accepted. A column
+qualifies. R's ``write.table`` header (one field fewer than the rows) and Excel's ``sep=,`` first
+line are accepted. A column
 named like a gene-name column (:data:`NAME_COLUMNS`) is taken as gene names; other columns are
 kept as candidate sample columns, and a column that does not hold counts only fails if the sample
 sheet uses it. Gene ids are kept as text exactly as written (Entrez ``1``, ``00123``, ``NM_000125``),
@@ -36,12 +37,20 @@ NAME_COLUMNS = (
     "associated_gene_name",
     "gene",
 )
+#: The first line Excel writes to name a CSV file's separator (``sep=,``, ``sep=;``).
+EXCEL_SEP_LINE = re.compile(r"^sep=(.)$")
 
 
-def _split(line: str) -> tuple[str, list[str]]:
-    """Separator (tab if the line has one, else comma) and the line's fields."""
-    sep = "\t" if "\t" in line else ","
-    return sep, next(csv.reader([line], delimiter=sep))
+def _layout(path: Path) -> tuple[int, str, list[str]]:
+    """Lines before the header (Excel's ``sep=`` line), the separator and the first two lines from the header.
+
+    The separator is the ``sep=`` line's, else tab if the header has one, else comma.
+    """
+    lines = head(path, 3)
+    excel = EXCEL_SEP_LINE.match(lines[0].strip())
+    if excel:
+        return 1, excel.group(1), lines[1:]
+    return 0, "\t" if "\t" in lines[0] else ",", lines[:2]
 
 
 def spelling(header: str) -> str:
@@ -65,11 +74,10 @@ def _is_number(text: str) -> bool:
 
 def sniff(path: Path) -> bool:
     """A header of names (not numbers, else the file has no header) over rows with numbers."""
-    lines = head(path, 2)
+    _, sep, lines = _layout(path)
     if len(lines) < 2:
         return False
-    sep, header = _split(lines[0])
-    row = next(csv.reader([lines[1]], delimiter=sep))
+    header, row = csv.reader(lines, delimiter=sep)
     if len(header) < 2 and len(row) < 2:
         return False
     if len(row) == len(header) + 1:  # R write.table: no header field above the row names
@@ -91,8 +99,9 @@ def read(path: Path) -> Quant:
         in ``invalid`` (raised only if used); ``gene_names`` and ``name_column`` from the first
         gene-name column (see :data:`NAME_COLUMNS`); a second one is an ordinary extra column.
     """
-    sep, _ = _split(head(path, 1)[0])
-    frame = read_table(path, header=True, sep=sep)
+    skip, sep, _ = _layout(path)
+    frame = read_table(path, header=True, sep=sep, skip=skip)
+    first_row = 2 + skip
     if not isinstance(frame.index, pd.RangeIndex):  # R write.table layout: ids became the index
         frame = frame.reset_index()
     if frame.shape[1] < 2:
@@ -102,18 +111,18 @@ def read(path: Path) -> Quant:
             row=1,
             fix="check the separator (tab or comma).",
         )
-    index = gene_index(frame.iloc[:, 0], path, 2)
+    index = gene_index(frame.iloc[:, 0], path, first_row)
     samples = frame.iloc[:, 1:].set_axis(index)
     names = name_column(list(samples.columns))
     gene_names = None if names is None else samples.pop(names).replace({"": None, "NA": None})
-    counts, invalid = to_numbers(samples, path, 2, integer=True)
+    counts, invalid = to_numbers(samples, path, first_row, integer=True)
     qc = {column: {} for column in samples.columns}
     return Quant(
         path=path,
         format=NAME,
         counts=counts,
         qc=qc,
-        first_row=2,
+        first_row=first_row,
         gene_names=gene_names,
         name_column=names,
         invalid=invalid,

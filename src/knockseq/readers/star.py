@@ -17,14 +17,14 @@ from knockseq.readers._common import Quant, gene_index, head, load_text, numbers
 
 NAME = "star"
 N_ROWS = ("N_unmapped", "N_multimapping", "N_noFeature", "N_ambiguous")
-#: Strandedness -> 0-based column of the count in the file.
-COLUMN = {"unstranded": 1, "forward": 2, "reverse": 3}
+#: Strandedness -> column of the count in the file (counted from 1, as STAR's manual does).
+COLUMN = {"unstranded": 2, "forward": 3, "reverse": 4}
 #: ``auto`` calls a library stranded when one strand holds at least this share of the reads
 #: counted on either strand (the 0.8 the RSeQC/nf-core strandedness checks use); otherwise it
 #: is counted as unstranded.
 STRANDED_SHARE = 0.8
-#: An unstranded call is flagged as doubtful when the two strands differ by more than this
-#: share (nf-core's "undetermined" zone: neither clearly stranded nor balanced).
+#: Strands differing by more than this share (nf-core's "undetermined" zone: neither clearly
+#: stranded nor balanced) leave the library type unknown: ``auto`` then refuses to guess.
 BALANCED_MARGIN = 0.1
 
 #: Log.final.out labels -> QC field.
@@ -82,7 +82,8 @@ def read(path: Path, strandedness: str = "auto") -> Quant:
     path : Path
         The file; ``<prefix>Log.final.out`` beside it adds mapping QC.
     strandedness : {"auto", "unstranded", "forward", "reverse"}
-        Which count column to keep; ``auto`` infers it with :func:`infer_strandedness`.
+        Which count column to keep; ``auto`` infers it with :func:`infer_strandedness` and
+        raises :class:`InputError` when the strands are neither stranded nor balanced.
 
     Returns
     -------
@@ -100,32 +101,35 @@ def read(path: Path, strandedness: str = "auto") -> Quant:
             fix=f"use one of auto, {', '.join(COLUMN)}.",
         )
     frame = read_table(path, header=False)
-    if frame.shape[1] != 4 or list(frame[0][:4]) != list(N_ROWS):
+    if frame.shape[1] != 4 or list(frame[1][:4]) != list(N_ROWS):
         raise InputError(
-            "is not a STAR ReadsPerGene.out.tab: expected 4 columns and the rows "
+            f"is not a STAR ReadsPerGene.out.tab: it has {frame.shape[1]} column(s); STAR writes 4 and the rows "
             f"{', '.join(N_ROWS)} first.",
             path=path,
             row=1,
+            fix="give STAR's ReadsPerGene.out.tab unchanged.",
         )
-    index = gene_index(frame[0][4:], path, 5)
-    genes = numbers_or_raise(frame.loc[4:, [1, 2, 3]], path, 5, integer=True).set_axis(index)
-    special = numbers_or_raise(frame.loc[:3, [1, 2, 3]], path, 1, integer=True)
+    index = gene_index(frame[1][4:], path, 5)
+    genes = numbers_or_raise(frame.loc[4:, [2, 3, 4]], path, 5, integer=True).set_axis(index)
+    special = numbers_or_raise(frame.loc[:3, [2, 3, 4]], path, 1, integer=True)
     sums = genes.sum()
-    inferred, share = infer_strandedness(float(sums.loc[2]), float(sums.loc[3]))
+    inferred, share = infer_strandedness(float(sums.loc[3]), float(sums.loc[4]))
+    if strandedness == "auto" and inferred == "unstranded" and abs(share - 0.5) > BALANCED_MARGIN:
+        raise InputError(
+            f"the library's strandedness cannot be inferred: column 4 (reverse) holds {share:.1%} of the reads "
+            f"counted in columns 3 and 4 (a stranded library gives at least {STRANDED_SHARE:.0%} in one of them, "
+            "an unstranded one about 50%).",
+            path=path,
+            fix="set `strandedness:` in the config to the library type: unstranded, forward or reverse "
+            "(from the kit, or RSeQC's infer_experiment.py).",
+        )
     chosen = inferred if strandedness == "auto" else strandedness
     if strandedness == "auto":
         log.info(
             "%s: STAR strandedness auto -> %s (column %d; gene sums unstranded %d, forward %d, reverse %d; "
             "reverse share %.3f)",
-            path, chosen, COLUMN[chosen] + 1, sums.loc[1], sums.loc[2], sums.loc[3], share,
+            path, chosen, COLUMN[chosen], sums.loc[2], sums.loc[3], sums.loc[4], share,
         )
-    notes = []
-    if strandedness == "auto" and chosen == "unstranded" and abs(share - 0.5) > BALANCED_MARGIN:
-        notes.append(
-            f"{path}: strandedness is doubtful (reverse share {share:.3f}: neither stranded, >= {STRANDED_SHARE}, "
-            "nor balanced); counted as unstranded. Set `strandedness:` if you know the library type."
-        )
-        log.warning(notes[-1])
     column = COLUMN[chosen]
     qc: dict[str, object] = {
         "strandedness": chosen,
@@ -137,7 +141,7 @@ def read(path: Path, strandedness: str = "auto") -> Quant:
     if log_final is not None:
         qc |= read_log(log_final)
     counts = genes[[column]].set_axis([str(path)], axis=1)
-    return Quant(path=path, format=NAME, counts=counts, qc={str(path): qc}, first_row=5, notes=notes)
+    return Quant(path=path, format=NAME, counts=counts, qc={str(path): qc}, first_row=5)
 
 
 def read_log(path: Path) -> dict[str, float]:

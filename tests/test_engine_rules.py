@@ -1,4 +1,9 @@
-"""knockseq.rcompat against R DESeq2 1.38.3 (``shared/reference``, made by deseq2_ref.R).
+"""knockseq's R DESeq2 rules (``knockseq.engine``, ``compat: r``) against R DESeq2 1.38.3.
+
+R's results are ``shared/reference``, made by deseq2_ref.R. The building blocks (``lowess``, BH
+and independent filtering, the parametric trend, R's random numbers and the simulated prior
+variance) are checked on their own against R, then ``RDeseqDataSet`` / ``RDeseqStats`` on small
+data (trend failure, Cook's rule, outlier refit, Wald test) and on the three reference runs.
 
 The slow tests fit the three reference runs exactly as R did: no pre-filtering, DESeq2
 defaults, ``results(alpha = 0.1)``, ``lfcShrink(type = "apeglm")``.
@@ -20,18 +25,11 @@ from pydeseq2.dds import DeseqDataSet
 from pydeseq2.default_inference import DefaultInference
 from pydeseq2.ds import DeseqStats
 
+from knockseq.engine.filtering import _p_adjust_bh, lowess, r_independent_filtering
+from knockseq.engine.prior import _RRandom, _simulated_prior_var
+from knockseq.engine.rdeseq import RDeseqDataSet, RDeseqStats
+from knockseq.engine.trend import PARAMETRIC_FIT_FAILED, parametric_dispersion_fit
 from knockseq.errors import InputError
-from knockseq.rcompat import (
-    PARAMETRIC_FIT_FAILED,
-    RDeseqDataSet,
-    RDeseqStats,
-    _p_adjust_bh,
-    _parametric_dispersion_fit,
-    _RRandom,
-    _simulated_prior_var,
-    lowess,
-    r_independent_filtering,
-)
 
 # name -> (data set, design, contrast, R's trend coefficients, prior variance, filter threshold)
 RUNS = {
@@ -50,7 +48,7 @@ def reference(name: str, kind: str) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------
-# The PyDESeq2 internals rcompat overrides or reads
+# The PyDESeq2 internals knockseq.engine overrides or reads
 # ---------------------------------------------------------------------------------------------
 
 
@@ -59,7 +57,7 @@ def _source(obj: object) -> str:
 
 
 PINNED = [
-    # (what, check) -- each check is True when PyDESeq2 still works the way rcompat assumes
+    # (what, check) -- each check is True when PyDESeq2 still works the way knockseq.engine assumes
     ("DeseqDataSet.deseq2 calls fit_dispersion_trend/prior/MAP and cooks_outlier",
      lambda: all(f"self.{m}()" in _source(DeseqDataSet.deseq2) for m in (
          "fit_genewise_dispersions", "fit_dispersion_trend", "fit_dispersion_prior",
@@ -110,13 +108,13 @@ PINNED = [
 
 def test_pydeseq2_is_the_pinned_version() -> None:
     assert pydeseq2.__version__ == "0.5.4", (
-        f"knockseq.rcompat overrides PyDESeq2 0.5.4 internals, found {pydeseq2.__version__}: "
-        "re-check every item of PINNED in tests/test_rcompat.py"
+        f"knockseq.engine overrides PyDESeq2 0.5.4 internals, found {pydeseq2.__version__}: "
+        "re-check every item of PINNED in tests/test_engine_rules.py"
     )
 
 
 @pytest.mark.parametrize(("what", "check"), PINNED, ids=[p[0].split()[0] for p in PINNED])
-def test_pydeseq2_internals_rcompat_relies_on(what: str, check) -> None:
+def test_pydeseq2_internals_the_engine_relies_on(what: str, check) -> None:
     assert check(), f"PyDESeq2 changed: no longer true that {what}"
 
 
@@ -183,7 +181,7 @@ def test_parametric_trend_reproduces_r_from_r_gene_estimates(name: str) -> None:
     disp = reference(name, "dispersions").dropna()
     base_mean = reference(name, "deseq2").loc[disp.index, "baseMean"].to_numpy()
     use = disp["dispGeneEst"].to_numpy() > 1e-6
-    coeffs = _parametric_dispersion_fit(base_mean[use], disp["dispGeneEst"].to_numpy()[use])
+    coeffs = parametric_dispersion_fit(base_mean[use], disp["dispGeneEst"].to_numpy()[use])
     np.testing.assert_allclose(coeffs, RUNS[name][3], rtol=2e-4)
     fitted = coeffs[0] + coeffs[1] / base_mean
     np.testing.assert_allclose(fitted, disp["dispFit"], rtol=1e-10)
