@@ -28,12 +28,13 @@ PARTIAL = re.compile(r"^\..+\.[a-z0-9_]{8}\.(tmp|part)$")
 class Mirror:
     """http.server on 127.0.0.1 serving one GMT at every ``/<release>/<name>.symbols.gmt``.
 
-    ``requests`` lists the paths of the GET requests received. While ``gate`` is an unset
+    With ``only``, at that one path alone (404 elsewhere). ``requests`` lists the paths of the GET
+    requests received. While ``gate`` is an unset
     Event, each response stops after half of the file until the gate opens, so a test can act
     while a download is provably under way.
     """
 
-    def __init__(self, body: bytes):
+    def __init__(self, body: bytes, only: str | None = None):
         self.requests: list[str] = []
         self.gate: threading.Event | None = None
         mirror = self
@@ -41,7 +42,7 @@ class Mirror:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 (http.server's naming)
                 mirror.requests.append(self.path)
-                if not self.path.endswith(".symbols.gmt"):
+                if not self.path.endswith(".symbols.gmt") or only not in (None, self.path):
                     self.send_error(404)
                     return
                 self.send_response(200)

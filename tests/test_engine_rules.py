@@ -20,13 +20,13 @@ import numpy as np
 import pandas as pd
 import pydeseq2
 import pytest
-from conftest import SHA256, shared_path
+from conftest import PROJECT, SHA256, shared_path
 from pydeseq2.dds import DeseqDataSet
 from pydeseq2.default_inference import DefaultInference
 from pydeseq2.ds import DeseqStats
 
 from knockseq.engine.filtering import _p_adjust_bh, lowess, r_independent_filtering
-from knockseq.engine.prior import _RRandom, _simulated_prior_var
+from knockseq.engine.prior import _simulated_prior_var
 from knockseq.engine.rdeseq import RDeseqDataSet, RDeseqStats
 from knockseq.engine.trend import PARAMETRIC_FIT_FAILED, parametric_dispersion_fit
 from knockseq.errors import InputError
@@ -187,19 +187,28 @@ def test_parametric_trend_reproduces_r_from_r_gene_estimates(name: str) -> None:
     np.testing.assert_allclose(fitted, disp["dispFit"], rtol=1e-10)
 
 
-def test_r_random_numbers() -> None:
-    # set.seed(2); runif(3); set.seed(2); rnorm(3); set.seed(2); rchisq(5, 3);
-    # then sum(rchisq(1e4, 1)) continuing the last stream
-    np.testing.assert_allclose(_RRandom(2)._take(3), [0.1848823, 0.7023740, 0.5733263], atol=5e-8)
-    np.testing.assert_allclose(_RRandom(2).rnorm(3, 1.0), [-0.89691455, 0.18484918, 1.58784533],
-                               atol=5e-9)
-    rng = _RRandom(2)
-    np.testing.assert_allclose(rng.rchisq(5, 3), [0.60839876, 0.53883408, 0.37812323, 2.25913078,
-                                                  0.83222761], atol=5e-9)
-    rng = _RRandom(2)
-    sums = [rng.rchisq(10_000, df).sum() for df in (1.5, 1, 2)]
-    np.testing.assert_allclose(sums, [15263.4376829428, 9822.77903582477, 20109.6045101077],
-                               rtol=1e-13)
+PRIOR_REFERENCE = PROJECT / "tests/data/prior_var/reference.tsv"
+
+
+@pytest.mark.parametrize("row", pd.read_csv(PRIOR_REFERENCE, sep="\t").to_dict("records"),
+                         ids=lambda row: f"df{row['df']}")
+def test_simulated_prior_variance_is_r_value_at_each_df(row) -> None:
+    # R DESeq2 1.38.3's estimateDispersionsPriorVar on airway subsets (tests/data/prior_var/
+    # make_reference.R); the values lie on the 1000-point grid, so equal means the same point
+    counts = pd.read_csv(shared_path("data/airway/counts.tsv.gz"), sep="\t", index_col=0)
+    samples = row["samples"].split(",")
+    metadata = pd.read_csv(shared_path("data/airway/samples.tsv"), sep="\t", index_col=0).loc[samples]
+    counts = counts[samples]
+    dds = RDeseqDataSet(counts=counts[counts.sum(axis=1) > 0].T, metadata=metadata,
+                        design=row["design"].replace("~", "~ "), quiet=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dds.fit_size_factors()
+        dds.fit_genewise_dispersions()
+        dds.fit_dispersion_trend()
+        dds.fit_dispersion_prior()
+    assert dds.obsm["design_matrix"].shape[0] - dds.obsm["design_matrix"].shape[1] == row["df"]
+    assert float(dds.uns["prior_disp_var"]) == pytest.approx(row["prior_var"], abs=1e-9)
 
 
 def test_simulated_prior_variance_is_r_value() -> None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import http.server
 import json
 import socket
-import threading
 from pathlib import Path
 
 import pytest
 from conftest import PROJECT, SHA256, shared_path
+from runs_support import Mirror
 
 from knockseq.config import config_defaults
 from knockseq.errors import InputError
@@ -175,43 +174,9 @@ def test_msigdb_url_follows_the_broad_release_layout():
     )
 
 
-class _Server:
-    """http.server on 127.0.0.1 serving the shared hallmark GMT (read in place) at the 2024.1.Hs path."""
-
-    def __init__(self, gmt: Path):
-        served = f"/{VERSION}/{SERVED_NAME}"
-        self.requests: list[str] = []
-        log = self.requests
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's naming)
-                log.append(self.path)
-                if self.path != served:
-                    self.send_error(404)
-                    return
-                body = gmt.read_bytes()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join()
-
-
 @pytest.fixture
 def server():
-    srv = _Server(shared_path(HALLMARK))
+    srv = Mirror(shared_path(HALLMARK).read_bytes(), only=f"/{VERSION}/{SERVED_NAME}")
     yield srv
     srv.stop()
 
