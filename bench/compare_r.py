@@ -234,7 +234,10 @@ def agreement(case: Case, out: Path) -> str:
     both = ours.join(theirs, how="inner", rsuffix="_r")
     a, b = (set(both.index[both[col] < 0.05]) for col in ("padj", "padj_r"))
     jaccard = len(a & b) / len(a | b) if a | b else 1.0
-    lfc = (both["log2FoldChange"] - both["log2FoldChange_r"]).abs().max()
+    # over genes both tested (padj in both), as the README's R-agreement table: a gene with no reads
+    # in one group has an unbounded log2FC that each tool stops at a different value
+    tested = both["padj"].notna() & both["padj_r"].notna()
+    lfc = (both["log2FoldChange"] - both["log2FoldChange_r"])[tested].abs().max()
     return f"padj<0.05 Jaccard {jaccard:.4f} ({len(a)} vs {len(b)}); log2FC max diff {lfc:.1e}"
 
 
