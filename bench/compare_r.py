@@ -184,12 +184,17 @@ class Run:
     peak_mib: float
 
 
-def measure(command: list[str]) -> Run:
-    """Run ``command``, whose last stdout line is ``{"seconds": S, "peak_mib": M}``."""
+def _run(command: list[str]) -> subprocess.CompletedProcess:
+    """Run a command that must succeed, its output captured."""
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
-    return Run(**json.loads(result.stdout.strip().splitlines()[-1]))
+    return result
+
+
+def measure(command: list[str]) -> Run:
+    """Run ``command``, whose last stdout line is ``{"seconds": S, "peak_mib": M}``."""
+    return Run(**json.loads(_run(command).stdout.strip().splitlines()[-1]))
 
 
 def child(args: argparse.Namespace) -> None:
@@ -251,9 +256,7 @@ def summarise(runs: list[Run]) -> dict[str, float]:
 def _timed_run(command: list[str]) -> float:
     """Wall seconds of a command that must succeed."""
     start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
+    _run(command)
     return time.perf_counter() - start
 
 
