@@ -5,7 +5,9 @@ Same model, starting point, ridge, bounds and stopping rule as ``pydeseq2.utils.
 iteratively reweighted least squares until the relative change of the deviance is below
 ``beta_tol``. Each iteration solves every still-active gene's p x p system in one batched LAPACK
 call. A gene whose step leaves [-max_beta, max_beta] or that reaches ``maxiter`` is refitted by
-PyDESeq2's own ``irls_solver``, which switches to its L-BFGS-B fallback exactly as it would have.
+PyDESeq2's own ``irls_solver`` with ``maxiter=1``: its fallback optimiser always starts from the
+least-squares start, not from where IRLS stopped, so this gives the answer of a full
+``irls_solver`` call without repeating up to ``maxiter`` IRLS iterations per gene.
 """
 
 from __future__ import annotations
@@ -136,6 +138,6 @@ def irls(
     for g in np.flatnonzero(fallback):
         beta[g], mu[:, g], hat[:, g], converged[g] = irls_solver(
             counts[:, g], size_factors, design, disp[g], min_mu=min_mu, beta_tol=beta_tol,
-            min_beta=min_beta, max_beta=max_beta, optimizer=optimizer, maxiter=maxiter,
+            min_beta=min_beta, max_beta=max_beta, optimizer=optimizer, maxiter=1,
         )
     return beta, mu, hat, converged
