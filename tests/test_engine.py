@@ -1,10 +1,13 @@
 """The batched DESeq2 engine (``de.engine: batched``) against PyDESeq2's per-gene loops.
 
 The GLM fit is checked gene by gene against ``pydeseq2.utils.irls_solver`` (including its
-optimiser fallback and a rank-deficient design), then whole contrasts on two real data sets are
+optimiser fallback and a rank-deficient design), the apeGLM shrinkage against
+``pydeseq2.utils.nbinomGLM``, then whole contrasts on two real data sets are
 compared between the two engines with the R-compatible rules (``compat: r``). Tolerances are those
-stated in the README ("Differential expression"): the engines differ only by floating-point
-summation order, which the dispersion line search's stopping rule can amplify to ~1e-5 relative.
+stated in the README ("Differential expression"): the fits differ only by floating-point
+summation order, which the dispersion line search's stopping rule can amplify to ~1e-5 relative;
+the shrunk log2FC differ by where PyDESeq2's L-BFGS-B stops short of the posterior mode (up to
+0.02 log2), the batched engine solving to the mode.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from pydeseq2.utils import irls_solver
+from pydeseq2.utils import irls_solver, nbinomGLM
 
 from conftest import PROJECT, shared_path
 from knockseq.config import config_defaults
 from knockseq.de import run_contrast
 from knockseq.engine.glm import irls
+from knockseq.engine.shrink import _objective, shrink_map
 
 DE = config_defaults(PROJECT / "workflow/schemas/config.schema.yaml")["de"]
 
@@ -73,6 +77,42 @@ def test_irls_hands_unconverged_genes_to_pydeseq2s_fallback():
     np.testing.assert_array_equal(ours[3], theirs[3])
 
 
+SHRINK = {"prior_no_shrink_scale": 15.0, "prior_scale": 0.3, "shrink_index": 1}
+
+
+def test_shrinkage_reaches_the_mode_pydeseq2_stops_near():
+    counts, size_factors, design, disp = simulated_genes()
+    offset, size = np.log(size_factors), 1 / disp
+    ours, ours_inv_hessian, converged = shrink_map(design, counts, size, offset, **SHRINK)
+    theirs = np.array([nbinomGLM(design, counts[:, g], size[g], offset, **SHRINK)[0] for g in range(counts.shape[1])])
+    assert converged.all()
+
+    def posterior(beta):
+        return _objective(beta, design, counts, size, offset, SHRINK["prior_no_shrink_scale"],
+                          SHRINK["prior_scale"], 1)
+    # never a worse posterior than PyDESeq2's (up to rounding); within 0.005 log2 of it (measured
+    # 0.0033) but for the three edge genes, whose flat posteriors (one group silent, a lone 1e6
+    # outlier) let L-BFGS-B stop up to 0.33 log2 short (measured 0.0024, 4e-10, 0.33)
+    assert (posterior(ours) <= posterior(theirs) + 1e-9 * np.abs(posterior(theirs))).all()
+    assert np.abs(ours[3:, 1] - theirs[3:, 1]).max() / np.log(2) < 0.005
+    assert (np.abs(ours[:, 1] - theirs[:, 1]) > 1e-6).sum() >= 10  # L-BFGS-B did stop short
+    # the returned inverse Hessian is the exact one at the mode: positive variance of the LFC
+    assert (ours_inv_hessian[:, 1, 1] > 0).all()
+
+
+def test_shrinkage_of_a_two_mode_posterior_is_pydeseq2s():
+    # A weakly expressed gene seen only in the second group: with dispersion 0.9 and prior scale
+    # 0.2 its posterior has a mode near 0 and one near log(5); L-BFGS-B from apeglm's start ends
+    # in the first, a Newton step from the least-squares start in the second.
+    design = np.column_stack([np.ones(8), np.tile([0.0, 1.0], 4)])
+    counts = np.array([[0, 4, 0, 4, 0, 2, 0, 7]], dtype=float).T
+    options = {**SHRINK, "prior_scale": 0.2}
+    ours, _, _ = shrink_map(design, counts, np.array([1 / 0.9]), np.zeros(8), **options)
+    theirs, _, _ = nbinomGLM(design, counts[:, 0], 1 / 0.9, np.zeros(8), **options)
+    np.testing.assert_array_equal(ours[0], theirs)
+    assert theirs[1] == pytest.approx(0.0631, abs=1e-4)
+
+
 def load(data: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Counts (gene_name NA) and sample sheet of a shared data set."""
     counts = pd.read_csv(shared_path(f"data/{data}/counts.tsv.gz"), sep="\t")
@@ -105,6 +145,6 @@ def test_engines_agree_on_real_data(data):
     shrunk = (ours["log2FoldChange_shrunk"] - theirs["log2FoldChange_shrunk"]).abs().max()
     assert lfc < 1e-6, lfc
     assert stat < 1e-4, stat
-    assert shrunk < 1e-4, shrunk
+    assert shrunk < 0.02, shrunk
     significant = {engine: set(t.index[t["padj"] < 0.05]) for engine, t in tables.items()}
     assert significant["batched"] == significant["pydeseq2"]

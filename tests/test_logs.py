@@ -74,3 +74,10 @@ def test_bug_keeps_its_traceback_in_the_log(user_error_run):
         assert f"knockseq ERROR: a bug in knockseq (not in your input); please report it with this log.\nTraceback" in text
         assert "\npandas.errors.EmptyDataError: No columns to parse from file\n" in text
     assert log.count("Traceback (most recent call last)") == 1
+
+
+def test_a_step_that_succeeds_ends_its_log_with_its_time(user_error_run):
+    _, _, de_log, knockdown_log = user_error_run
+    # the DE job of that run succeeded (its warning above); bench/compare_r.py sums these times
+    assert re.search(rf"\n{TIMESTAMP} knockseq INFO: step done in \d+\.\d{{3}} s\n$", de_log)
+    assert "step done" not in knockdown_log

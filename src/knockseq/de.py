@@ -201,6 +201,10 @@ class _Engine:
         """A dataset of this engine (PyDESeq2's ``DeseqDataSet`` arguments)."""
         return self.dataset(inference=self.inference(n_cpus=n_cpus), n_cpus=n_cpus, **kwargs)
 
+    def new_stats(self, dds: DeseqDataSet, *, n_cpus: int, **kwargs: Any) -> DeseqStats:
+        """The statistics of one contrast on ``dds`` (PyDESeq2's ``DeseqStats`` arguments)."""
+        return self.stats(dds, inference=self.inference(n_cpus=n_cpus), n_cpus=n_cpus, **kwargs)
+
 
 _INFERENCE = {
     ("pydeseq2", "pydeseq2"): DefaultInference,
@@ -489,7 +493,7 @@ def contrast_results(
     # needs no formulaic materializer, which a fit read back in another process has lost.
     vector = (fit.dds.obsm["design_matrix"].columns == checked.coefficient).astype(float)
     with threadpool_limits(**_ONE_BLAS_THREAD):
-        stats = engine.stats(
+        stats = engine.new_stats(
             fit.dds,
             contrast=vector,
             alpha=alpha,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from typing import Any, Callable, TypeVar
 
 from knockseq.errors import InputError
@@ -27,7 +28,9 @@ def run_step(func: Callable[..., T], *args: Any, log: str | os.PathLike | None =
     and to stderr. An :class:`InputError` is written there as one ``knockseq ERROR`` line,
     without a traceback: the user has a mistake to fix, not code to debug. Any other exception
     is a bug: it is written with its full traceback. Either way the process ends with status 1
-    (Snakemake then deletes the step's outputs and keeps the log).
+    (Snakemake then deletes the step's outputs and keeps the log). A step that succeeds ends its
+    log with ``step done in S s`` (``func``'s wall time, without the interpreter's start and
+    imports), which ``bench/compare_r.py`` sums to measure the workflow's own overhead.
 
     Parameters
     ----------
@@ -49,8 +52,11 @@ def run_step(func: Callable[..., T], *args: Any, log: str | os.PathLike | None =
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, handlers=handlers, force=True)
     logging.captureWarnings(True)
     logger = logging.getLogger("knockseq")
+    start = time.perf_counter()
     try:
-        return func(*args, **kwargs)
+        result = func(*args, **kwargs)
+        logger.info("step done in %.3f s", time.perf_counter() - start)
+        return result
     except InputError as error:
         logger.error("%s", error)
     except Exception:

@@ -5,9 +5,10 @@ PyDESeq2's ``DeseqDataSet`` and ``DeseqStats`` hand their per-gene numerical wor
 ``alpha_mle`` with :mod:`knockseq.engine.dispersions` and ``wald_test`` with
 :mod:`knockseq.engine.wald` on means floored at ``minmu``. ``de.engine`` picks the GLM fit:
 ``batched`` (:class:`BatchedInference`, :class:`BatchedRInference`, whose ``irls`` is
-:func:`knockseq.engine.glm.irls`) or ``pydeseq2`` (PyDESeq2's per-gene loops, kept as the
-reference the batched engine is tested against). The batched classes differ from their bases
-only in ``irls``.
+:func:`knockseq.engine.glm.irls` and whose ``lfc_shrink_nbinom_glm`` is
+:func:`knockseq.engine.shrink.shrink_map`) or ``pydeseq2`` (PyDESeq2's per-gene loops, kept as
+the reference the batched engine is tested against). The batched classes differ from their bases
+only in those two methods.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydeseq2.default_inference import DefaultInference
 
 from knockseq.engine.dispersions import genewise_dispersions, map_dispersions
 from knockseq.engine.glm import irls
+from knockseq.engine.shrink import shrink_map
 from knockseq.engine.wald import wald_test
 
 __all__ = ["ENGINES", "BatchedInference", "BatchedRInference", "RInference"]
@@ -146,8 +148,8 @@ class RInference(DefaultInference):
         return wald_test(design_matrix, disp, lfc, mu, ridge_factor, contrast, lfc_null)
 
 
-class _BatchedGLM:
-    """The ``irls`` method of the batched engine (a mixin for PyDESeq2 inference classes)."""
+class _Batched:
+    """The GLM fit and apeGLM shrinkage of the batched engine (a mixin for PyDESeq2 inference classes)."""
 
     def irls(  # noqa: D102 (PyDESeq2's signature and docstring)
         self,
@@ -165,10 +167,24 @@ class _BatchedGLM:
         return irls(counts, size_factors, np.asarray(design_matrix, dtype=float), disp, min_mu,
                     beta_tol, min_beta, max_beta, optimizer, maxiter)
 
+    def lfc_shrink_nbinom_glm(  # noqa: D102 (PyDESeq2's signature and docstring)
+        self,
+        design_matrix: np.ndarray,
+        counts: np.ndarray,
+        size: np.ndarray,
+        offset: np.ndarray,
+        prior_no_shrink_scale: float,
+        prior_scale: float,
+        optimizer: str,
+        shrink_index: int,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return shrink_map(np.asarray(design_matrix, dtype=float), counts, size, offset,
+                          prior_no_shrink_scale, prior_scale, shrink_index)
 
-class BatchedInference(_BatchedGLM, DefaultInference):
-    """PyDESeq2's default inference with the batched GLM fit (``compat: pydeseq2``)."""
+
+class BatchedInference(_Batched, DefaultInference):
+    """PyDESeq2's default inference with the batched fit and shrinkage (``compat: pydeseq2``)."""
 
 
-class BatchedRInference(_BatchedGLM, RInference):
-    """knockseq's R-compatible inference with the batched GLM fit (``compat: r``)."""
+class BatchedRInference(_Batched, RInference):
+    """knockseq's R-compatible inference with the batched fit and shrinkage (``compat: r``)."""

@@ -208,7 +208,7 @@ class RDeseqStats(DeseqStats):
     ) -> None:
         if inference is None:
             inference = RInference(n_cpus=n_cpus)
-            inference.min_mu = dds.min_mu
+        inference.min_mu = dds.min_mu
         super().__init__(dds, contrast, alpha=alpha, inference=inference, n_cpus=n_cpus, **kwargs)
 
     def _independent_filtering(self) -> None:
