@@ -1,11 +1,13 @@
-"""Peak memory and wall time of the ``fit`` and ``vst`` steps against samples x genes.
+"""Peak memory and wall time of the ``fit``, ``de`` and ``vst`` steps against samples x genes.
 
-Each point runs in a fresh Python process (so peak RSS is that step's alone): two groups of
+Each point runs in a fresh Python process (so peak RSS is that step's alone; ``de`` reads a fit
+pickled by another process first, as the workflow's ``de`` job does): two groups of
 ``samples / 2``, negative binomial counts with DESeq2's mean-dispersion shape (``0.01 + 1 / mean``,
 log-normal means, seed 0), ``compat: r``, default pre-filter, one CPU. The numbers are what
 ``knockseq.resources`` is calibrated on (``docs/resources.md``).
 
-Usage: ``.venv/bin/python bench/resources.py [--points 6x20000 24x20000 96x20000 24x60000]``
+Usage: ``.venv/bin/python bench/resources.py [--points 6x20000 24x20000 96x20000 24x60000]
+[--steps fit de vst]``
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 
@@ -37,9 +40,13 @@ def synthetic(n_samples: int, n_genes: int, seed: int = 0) -> tuple[pd.DataFrame
     return counts, sheet
 
 
-def measure(step: str, n_samples: int, n_genes: int) -> dict[str, float]:
-    """Seconds and peak RSS (MiB) of one step in this process, and the RSS before it."""
-    from knockseq.de import fit_design, vst
+def measure(step: str, n_samples: int, n_genes: int, fit_path: str) -> dict[str, float]:
+    """Seconds and peak RSS (MiB) of one step in this process, and the RSS before it.
+
+    ``fit`` pickles its fit to ``fit_path``, which ``de`` then reads (Wald test, filtering and
+    apeGLM shrinkage of the one contrast).
+    """
+    from knockseq.de import contrast_results, fit_design, read_fit, vst, write_fit
     from knockseq.fits import FitSpec
 
     counts, sheet = synthetic(n_samples, n_genes)
@@ -47,7 +54,10 @@ def measure(step: str, n_samples: int, n_genes: int) -> dict[str, float]:
     start = time.perf_counter()
     if step == "fit":
         spec = FitSpec("condition", "control", tuple(sheet["sample"]), (), 10, "r", "batched", True)
-        fit_design(counts, sheet, spec, n_cpus=1)
+        write_fit(fit_design(counts, sheet, spec, n_cpus=1), fit_path)
+    elif step == "de":
+        contrast = {"name": "kd", "variable": "condition", "test": "knockdown", "reference": "control"}
+        contrast_results(read_fit(fit_path), contrast, alpha=0.1, shrink=True, n_cpus=1)
     else:
         vst(counts, sheet, ["condition"], blind=True, compat="r", engine="batched")
     seconds = time.perf_counter() - start
@@ -58,21 +68,26 @@ def measure(step: str, n_samples: int, n_genes: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", nargs="+", default=["6x20000", "24x20000", "96x20000", "24x60000"])
-    parser.add_argument("--child", nargs=3, metavar=("STEP", "SAMPLES", "GENES"), help=argparse.SUPPRESS)
+    parser.add_argument("--steps", nargs="+", default=["fit", "de", "vst"], choices=["fit", "de", "vst"])
+    parser.add_argument("--child", nargs=4, metavar=("STEP", "SAMPLES", "GENES", "FIT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         warnings.simplefilter("ignore")
-        print(json.dumps(measure(args.child[0], int(args.child[1]), int(args.child[2]))))
+        print(json.dumps(measure(args.child[0], int(args.child[1]), int(args.child[2]), args.child[3])))
         return
     print("| step | samples | genes | seconds | peak RSS MiB | RSS before the step MiB |\n|---|---|---|---|---|---|")
-    for step in ("vst", "fit"):
+    with tempfile.TemporaryDirectory() as tmp:
         for point in args.points:
             n_samples, n_genes = point.split("x")
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", step, n_samples, n_genes], capture_output=True, text=True, check=True
-            )
-            row = json.loads(out.stdout.strip().splitlines()[-1])
-            print(f"| {step} | {row['samples']} | {row['genes']} | {row['seconds']:.1f} | {row['peak_mib']:.0f} | {row['before_mib']:.0f} |", flush=True)
+            fit_path = f"{tmp}/{point}.pkl"
+            # de needs the point's fit on disk: fit runs first whenever de is asked for
+            steps = ["fit"] * ("de" in args.steps and "fit" not in args.steps) + args.steps
+            for step in steps:
+                out = subprocess.run([sys.executable, __file__, "--child", step, n_samples, n_genes, fit_path],
+                                     capture_output=True, text=True, check=True)
+                row = json.loads(out.stdout.strip().splitlines()[-1])
+                print(f"| {step} | {row['samples']} | {row['genes']:,} | {row['seconds']:.1f} | {row['peak_mib']:.0f} "
+                      f"| {row['before_mib']:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -15,12 +15,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from pydeseq2.utils import irls_solver, nbinomGLM
+from pydeseq2.utils import fit_lin_mu, irls_solver, nbinomGLM
 
 from conftest import PROJECT, shared_path
 from knockseq.config import config_defaults
 from knockseq.de import run_contrast
-from knockseq.engine.glm import irls
+from knockseq.engine.glm import irls, linear_mu
 from knockseq.engine.shrink import _objective, shrink_map
 
 DE = config_defaults(PROJECT / "workflow/schemas/config.schema.yaml")["de"]
@@ -57,6 +57,13 @@ def test_irls_matches_pydeseq2_gene_by_gene():
     assert np.abs(ours[1] - theirs[1]).max() / theirs[1].max() < 1e-12
     assert np.abs(ours[2] - theirs[2]).max() < 1e-12
     assert (ours[3] == theirs[3]).all()
+
+
+def test_linear_mu_matches_pydeseq2_gene_by_gene():
+    counts, size_factors, design, _ = simulated_genes()
+    ours = linear_mu(counts, size_factors, design, min_mu=0.5)
+    theirs = np.array([fit_lin_mu(counts[:, g], size_factors, design, min_mu=0.5) for g in range(counts.shape[1])]).T
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=0)  # measured: identical
 
 
 def test_irls_refuses_a_rank_deficient_design():

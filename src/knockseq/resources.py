@@ -45,9 +45,9 @@ class CostModel:
     s_per_kgene: float
     s_per_mcell: float
 
-    #: Requested memory = this factor x the predicted peak: the fit's residuals stay within 5 %,
+    #: Requested memory = this factor x the predicted peak: the fit's residuals stay within 2 %,
     #: but real tables are read from text (pandas' parser needs more than the synthetic arrays),
-    #: and the model is extrapolated beyond the 3.8 million cells measured.
+    #: and a table may be larger than the 23 million cells measured.
     MEM_FACTOR = 1.5
     #: Requested time = this factor x the prediction: measured times on the shared bench
     #: machine scatter by up to 50 % around the fit, and a job killed at its limit costs more
@@ -66,7 +66,7 @@ class CostModel:
 
 
 #: DESeq2 fit (``knockseq.de.fit_design``): size factors, dispersions, GLM, Cook's.
-FIT = CostModel(base_mib=238, mib_per_kgene=0.24, mib_per_mcell=84, base_s=0, s_per_kgene=2.03, s_per_mcell=0)
+FIT = CostModel(base_mib=221, mib_per_kgene=0.55, mib_per_mcell=134.5, base_s=0, s_per_kgene=0.006, s_per_mcell=1.516)
 #: Variance-stabilising transformation (``knockseq.de.vst``).
 VST = CostModel(base_mib=222, mib_per_kgene=0.14, mib_per_mcell=53.4, base_s=0, s_per_kgene=0.067, s_per_mcell=0.165)
 

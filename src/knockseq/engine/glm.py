@@ -8,6 +8,10 @@ call. A gene whose step leaves [-max_beta, max_beta] or that reaches ``maxiter``
 PyDESeq2's own ``irls_solver`` with ``maxiter=1``: its fallback optimiser always starts from the
 least-squares start, not from where IRLS stopped, so this gives the answer of a full
 ``irls_solver`` call without repeating up to ``maxiter`` IRLS iterations per gene.
+
+:func:`linear_mu` is the other start of DESeq2's dispersion fit (``linearModelMu``, for designs
+with one distinct row per coefficient), which PyDESeq2 runs as one scikit-learn regression per
+gene: here one least-squares projection for all genes.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import numpy as np
 from pydeseq2.utils import irls_solver
 from scipy.special import gammaln
 
-__all__ = ["irls", "nb_deviance"]
+__all__ = ["irls", "linear_mu", "nb_deviance"]
 
 
 def nb_deviance(counts: np.ndarray, mu: np.ndarray, disp: np.ndarray) -> np.ndarray:
@@ -40,6 +44,33 @@ def nb_deviance(counts: np.ndarray, mu: np.ndarray, disp: np.ndarray) -> np.ndar
         -logbinom + (counts + inverse) * np.log(inverse + mu) - counts * np.log(mu)
     ).sum(axis=0)
     return -2 * nll
+
+
+def linear_mu(counts: np.ndarray, size_factors: np.ndarray, design: np.ndarray, min_mu: float) -> np.ndarray:
+    """Means from a linear least-squares fit of normalised counts: ``pydeseq2.utils.fit_lin_mu``, batched.
+
+    DESeq2's ``linearModelMu``, the start of the dispersion fit when the design has one distinct
+    row per coefficient (each group's mean is its fitted value): one projection for all genes.
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        n_samples x n_genes raw counts.
+    size_factors : numpy.ndarray
+        n_samples size factors.
+    design : numpy.ndarray
+        n_samples x p design matrix.
+    min_mu : float
+        Floor of the means.
+
+    Returns
+    -------
+    numpy.ndarray
+        n_samples x n_genes means.
+    """
+    sf = np.asarray(size_factors, dtype=float)[:, None]
+    fitted = design @ np.linalg.lstsq(design, np.asarray(counts, dtype=float) / sf, rcond=None)[0]
+    return np.maximum(sf * fitted, min_mu)
 
 
 def _weighted_gram(design: np.ndarray, weights: np.ndarray, ridge: float) -> np.ndarray:

@@ -5,10 +5,10 @@ PyDESeq2's ``DeseqDataSet`` and ``DeseqStats`` hand their per-gene numerical wor
 ``alpha_mle`` with :mod:`knockseq.engine.dispersions` and ``wald_test`` with
 :mod:`knockseq.engine.wald` on means floored at ``minmu``. ``de.engine`` picks the GLM fit:
 ``batched`` (:class:`BatchedInference`, :class:`BatchedRInference`, whose ``irls`` is
-:func:`knockseq.engine.glm.irls` and whose ``lfc_shrink_nbinom_glm`` is
-:func:`knockseq.engine.shrink.shrink_map`) or ``pydeseq2`` (PyDESeq2's per-gene loops, kept as
-the reference the batched engine is tested against). The batched classes differ from their bases
-only in those two methods.
+:func:`knockseq.engine.glm.irls`, whose ``lin_reg_mu`` is :func:`knockseq.engine.glm.linear_mu`
+and whose ``lfc_shrink_nbinom_glm`` is :func:`knockseq.engine.shrink.shrink_map`) or ``pydeseq2``
+(PyDESeq2's per-gene loops, kept as the reference the batched engine is tested against). The
+batched classes differ from their bases only in those three methods.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 from pydeseq2.default_inference import DefaultInference
 
 from knockseq.engine.dispersions import genewise_dispersions, map_dispersions
-from knockseq.engine.glm import irls
+from knockseq.engine.glm import irls, linear_mu
 from knockseq.engine.shrink import shrink_map
 from knockseq.engine.wald import wald_test
 
@@ -149,7 +149,7 @@ class RInference(DefaultInference):
 
 
 class _Batched:
-    """The GLM fit and apeGLM shrinkage of the batched engine (a mixin for PyDESeq2 inference classes)."""
+    """The batched engine's GLM fits and apeGLM shrinkage (a mixin for PyDESeq2 inference classes)."""
 
     def irls(  # noqa: D102 (PyDESeq2's signature and docstring)
         self,
@@ -166,6 +166,11 @@ class _Batched:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         return irls(counts, size_factors, np.asarray(design_matrix, dtype=float), disp, min_mu,
                     beta_tol, min_beta, max_beta, optimizer, maxiter)
+
+    def lin_reg_mu(  # noqa: D102 (PyDESeq2's signature and docstring)
+        self, counts: np.ndarray, size_factors: np.ndarray, design_matrix: np.ndarray, min_mu: float
+    ) -> np.ndarray:
+        return linear_mu(counts, size_factors, np.asarray(design_matrix, dtype=float), min_mu)
 
     def lfc_shrink_nbinom_glm(  # noqa: D102 (PyDESeq2's signature and docstring)
         self,
