@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as distributions
+from scipy.special import stdtr  # the t distribution without importing scipy.stats (0.4 s per job)
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ def competitive_t(values: np.ndarray, members: np.ndarray, vif: float, df: int) 
     delta = n_genes / (n_genes - m) * (values[members].mean() - mean_all)
     var_pooled = ((n_genes - 1) * var_all - delta**2 * m * (n_genes - m) / n_genes) / (n_genes - 2)
     t = float(delta / np.sqrt(var_pooled * (vif / m + 1 / (n_genes - m))))
-    pvalue = 2 * min(distributions.t.cdf(t, df), distributions.t.sf(t, df))
+    pvalue = 2 * min(stdtr(df, t), stdtr(df, -t))
     return t, float(min(pvalue, 1.0))
 
 
