@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PROJECT
+from knockseq.resources import FIT
 
 SLURM_DIR = Path(os.environ.get("KNOCKSEQ_SLURM_DIR", "/tmp/knockseq-slurm"))
 SLURM_ENV = {**os.environ, "SLURM_CONF": str(SLURM_DIR / "slurm.conf"), "PYTHONHASHSEED": "0"}
@@ -127,8 +128,8 @@ def test_example_on_slurm_equals_local_run(slurm, tmp_path):
     assert {job: record[job]["JobState"] for job in jobs} == {job: "COMPLETED" for job in jobs}
     # The fit's memory and time came from knockseq.resources (6 samples x 506 genes).
     fit_job = next(job for job, rule in jobs.items() if rule == "fit")
-    assert record[fit_job]["TimeLimit"] == "10"
-    assert "mem=600M" in record[fit_job]["Tres"]
+    assert record[fit_job]["TimeLimit"] == str(FIT.runtime(6, 506)) == "10"
+    assert f"mem={FIT.mem_mb(6, 506)}M" in record[fit_job]["Tres"]
 
 
 def wait_for_running(rule: str, run: subprocess.Popen, timeout: float = 120) -> int:
