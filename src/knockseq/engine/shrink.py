@@ -4,10 +4,10 @@ The posterior is the one of apeglm (Zhu, Ibrahim & Love 2018) as DESeq2's ``lfcS
 PyDESeq2's ``nbinomGLM`` set it up: the negative-binomial likelihood with the fitted dispersion,
 a normal prior of scale ``prior_no_shrink_scale`` on every other coefficient and a Cauchy prior
 of scale ``prior_scale`` on the shrunk one. Each gene's MAP is found by damped Newton steps, all
-genes per iteration in one batched p x p solve, with a
-backtracking line search on the posterior and a per-gene convergence mask; where the Cauchy term
-makes the Hessian indefinite, its curvature is replaced by that of its tangent majoriser
-(2 / (S^2 + b^2)), which keeps every step a descent direction. Genes whose posterior has two
+genes per iteration in one batched p x p solve, with a backtracking line search on the posterior
+and a per-gene convergence mask; where the Cauchy term makes the Hessian indefinite, its
+curvature is replaced by that of its tangent majoriser (2 / (S^2 + b^2)), which keeps every step
+a descent direction. Genes whose posterior has two
 modes go to PyDESeq2's own per-gene optimiser (see :func:`shrink_map`).
 """
 
@@ -157,13 +157,12 @@ def shrink_map(design: np.ndarray, counts: np.ndarray, size: np.ndarray, offset:
     """
     counts = np.asarray(counts, dtype=float)
     size = np.asarray(size, dtype=float)
-    n_genes, p = counts.shape[1], design.shape[1]
     args = (design, counts, size, offset, prior_no_shrink_scale, prior_scale, shrink_index)
     # The Cauchy prior can give a gene two modes, one near 0 and one near its MLE. Which one
     # PyDESeq2's L-BFGS-B (and R's apeglm) reaches depends on its path from apeglm's start
     # (0.1, -0.1, ...), not on which mode is higher, so no Newton start reproduces it. Newton from
-    # the least-squares start that IRLS uses, and from the same with the shrunk coefficient at 0,
-    # finds both modes where there are two; those genes go to PyDESeq2's own per-gene optimiser
+    # a least-squares fit of the log counts (near the MLE), and from the same with the shrunk
+    # coefficient at 0, finds both modes where there are two; those genes go to PyDESeq2's own per-gene optimiser
     # (apeglm itself refits a gene whose two starts disagree by more than 0.01), every other gene
     # keeps its exact mode.
     q, r = np.linalg.qr(design)
