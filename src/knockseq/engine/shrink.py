@@ -7,8 +7,8 @@ of scale ``prior_scale`` on the shrunk one. Each gene's MAP is found by damped N
 genes per iteration in one batched p x p solve, with a backtracking line search on the posterior
 and a per-gene convergence mask; where the Cauchy term makes the Hessian indefinite, its
 curvature is replaced by that of its tangent majoriser (2 / (S^2 + b^2)), which keeps every step
-a descent direction. Genes whose posterior has two
-modes go to PyDESeq2's own per-gene optimiser (see :func:`shrink_map`).
+a descent direction. Genes whose posterior has two modes go to PyDESeq2's own per-gene optimiser
+(see :func:`shrink_map`).
 """
 
 from __future__ import annotations
@@ -49,11 +49,11 @@ def _derivatives(beta: np.ndarray, design: np.ndarray, counts: np.ndarray, size:
     # of a gene with a silent group long before the objective (logaddexp) does
     fraction = expit(design @ beta.T + offset[:, None] - np.log(size))
     gradient = (design.T @ ((counts + size) * fraction - counts)).T
-    prior_curvature = np.full(beta.shape, 1 / sigma**2)
-    gradient += beta * prior_curvature
     b2, s2 = beta[:, k] ** 2, np.broadcast_to(scale, beta[:, k].shape) ** 2
-    gradient[:, k] = gradient[:, k] - beta[:, k] / sigma**2 + 2 * beta[:, k] / (s2 + b2)
+    # each prior's gradient is b times this curvature: 1 / sigma^2 (normal), 2 / (S^2 + b^2) (Cauchy)
+    prior_curvature = np.full(beta.shape, 1 / sigma**2)
     prior_curvature[:, k] = 2 / (s2 + b2)
+    gradient += beta * prior_curvature
     weights = (counts + size) * fraction * (1 - fraction)
     # X' diag(w_g) X for every gene as one matrix product (an einsum over three operands is ~20x slower)
     outer = (design[:, :, None] * design[:, None, :]).reshape(n, p * p)
@@ -69,9 +69,8 @@ def _exact_hessian(majorised: np.ndarray, correction: np.ndarray, k: int) -> np.
     return hessian
 
 
-def _newton(beta: np.ndarray, args: tuple, tol: float, maxiter: int
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Damped Newton from ``beta`` (n_genes x p) for every gene: MAP, objective, converged."""
+def _newton(beta: np.ndarray, args: tuple, tol: float, maxiter: int) -> tuple[np.ndarray, np.ndarray]:
+    """Damped Newton from ``beta`` (n_genes x p) for every gene: the modes and whether each converged."""
     design, counts, size, offset, sigma, scale, k = args
     p = design.shape[1]
     beta = beta.copy()
@@ -116,7 +115,7 @@ def _newton(beta: np.ndarray, args: tuple, tol: float, maxiter: int
                 break
         # no decrease found along a descent direction: the objective is flat to rounding here
         converged[idx[pending]] = True
-    return beta, value, converged
+    return beta, converged
 
 
 def shrink_map(design: np.ndarray, counts: np.ndarray, size: np.ndarray, offset: np.ndarray,
@@ -169,8 +168,8 @@ def shrink_map(design: np.ndarray, counts: np.ndarray, size: np.ndarray, offset:
     ls_start = np.linalg.solve(r, q.T @ (np.log(counts + 0.1) - offset[:, None])).T
     zero_start = ls_start.copy()
     zero_start[:, shrink_index] = 0
-    beta, _, converged = _newton(zero_start, args, tol, maxiter)
-    other, _, other_converged = _newton(ls_start, args, tol, maxiter)
+    beta, converged = _newton(zero_start, args, tol, maxiter)
+    other, other_converged = _newton(ls_start, args, tol, maxiter)
     two_modes = (np.abs(beta - other).max(axis=1) > 0.01) | ~converged | ~other_converged
     _, majorised, correction = _derivatives(beta, *args)
     inv_hessian = np.linalg.inv(_exact_hessian(majorised, correction, shrink_index))
