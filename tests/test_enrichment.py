@@ -140,6 +140,29 @@ def test_gsea_multilevel_agrees_with_fgsea_closely(fgsea):
     assert ours.loc["HALLMARK_ADIPOGENESIS", "pvalue"] < 1e-6  # fgsea: 6.2e-9; no 1/permutations floor
 
 
+@pytest.mark.parametrize("method", ["multilevel", "permutation"])
+def test_gseapy_core_gives_what_gseapy_prerank_gives(fgsea, method):
+    # run_prerank calls gseapy's compiled core without gseapy.prerank's table building: every
+    # number and leading edge must stay what the public call reports for the same input.
+    import gseapy
+
+    _, ranks, hallmark = fgsea
+    call = {**FGSEA_CALL, "permutations": 200}
+    ours = run_prerank(ranks, hallmark, **call, method=method).set_index("gene_set")
+    ordered = ranks.iloc[np.argsort(-ranks.to_numpy(), kind="mergesort")]
+    present = set(ordered.index)
+    public = gseapy.prerank(
+        rnk=pd.Series(ordered.to_numpy(), index=np.asarray(ordered.index, dtype=object)),
+        gene_sets={name: [g for g in genes if g in present] for name, genes in hallmark.items()},
+        outdir=None, min_size=call["min_size"], max_size=call["max_size"], permutation_num=call["permutations"],
+        ascending=None, threads=1, seed=call["seed"], no_plot=True, verbose=False, method=method,
+    ).res2d.set_index("Term").reindex(ours.index)
+    assert len(ours) == 50
+    for mine, theirs in [("ES", "ES"), ("NES", "NES"), ("pvalue", "NOM p-val"), ("fdr", "FDR q-val")]:
+        assert ours[mine].to_numpy() == pytest.approx(public[theirs].to_numpy(dtype=float), rel=1e-12, abs=0)
+    assert ours["leading_edge"].tolist() == public["Lead_genes"].str.replace(";", ",").tolist()
+
+
 def test_knockseq_ranking_agrees_with_fgsea(fgsea, airway_de):
     ref, _, hallmark = fgsea
     ours = run_prerank(gsea_ranking(airway_de, "stat"), hallmark, **FGSEA_CALL, method="multilevel")

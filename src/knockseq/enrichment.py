@@ -214,18 +214,14 @@ def run_prerank(
         testable = {n: g for n, g in matched.items() if min_size <= len(g) <= max_size and len(g) < len(ranks)}
         results = _gseapy_prerank(ranks, testable, permutations, min_size, max_size, seed, threads, method)
         for name, genes in sets.items():
-            res = results.get(name, {})
             rows.append({
                 "gene_set": name,
                 "collection": collection,
-                "NES": res.get("NES", np.nan),
-                "ES": res.get("ES", np.nan),
-                "pvalue": res.get("NOM p-val", np.nan),
-                "fdr": res.get("FDR q-val", np.nan),
+                "NES": np.nan, "ES": np.nan, "pvalue": np.nan, "fdr": np.nan, "leading_edge": pd.NA,
+                **results.get(name, {}),
                 "set_size": len(genes),
                 "matched_size": len(matched[name]),
                 "coverage": len(matched[name]) / len(genes),
-                "leading_edge": res.get("Lead_genes", "").replace(";", ",") if res else pd.NA,
             })
     table = _with_provenance(pd.DataFrame(rows, columns=GSEA_COLUMNS), gene_sets)
     return table.sort_values(["pvalue", "gene_set", "collection"], na_position="last", kind="mergesort").reset_index(
@@ -343,24 +339,39 @@ def _gseapy_prerank(
     threads: int,
     method: str,
 ) -> dict[str, dict]:
-    """gseapy's preranked GSEA, writing nothing to disk: set name -> its result row."""
+    """gseapy's preranked GSEA on a ranking sorted decreasing: set name -> ES, NES, pvalue, fdr, leading_edge.
+
+    Calls gseapy's compiled core (``gseapy.gse.fgsea_rs`` for ``multilevel``, ``prerank_rs`` for
+    ``permutation``, with gseapy's own defaults for the rest), as ``gseapy.prerank`` does after
+    its input checks and before its result table: ``run_prerank`` has already done the checks
+    (ties ordered, sets matched exactly), and the table's Python loops cost 0.2 s against the
+    core's 0.8 s on the hallmark sets. ``tests/test_enrichment.py`` checks that both give the
+    same numbers and leading edges (gseapy is pinned).
+    """
     if not sets:
         return {}
-    import gseapy
+    from gseapy.gse import fgsea_rs, prerank_rs
 
-    # plain object ids: gseapy loops over them in Python, 7x slower over a pandas string array
-    result = gseapy.prerank(
-        rnk=pd.Series(ranks.to_numpy(dtype=float), index=np.asarray(ranks.index, dtype=object), name="metric"),
-        gene_sets=sets,
-        outdir=None,
-        min_size=min_size,
-        max_size=max_size,
-        permutation_num=permutations,
-        ascending=None,
-        threads=threads,
-        seed=seed,
-        no_plot=True,
-        verbose=False,
-        method=method,
-    )
-    return result.res2d.set_index("Term").to_dict(orient="index")
+    genes = [str(gene) for gene in ranks.index]
+    values = ranks.to_numpy(dtype=float).tolist()
+    if method == "multilevel":
+        result = fgsea_rs(genes, values, sets, min_size=min_size, max_size=max_size, nperm=permutations,
+                          threads=threads, seed=seed)
+    else:
+        result = prerank_rs(genes, values, sets, 1.0, min_size, max_size, permutations, threads, seed)
+    return {summary.term: {"ES": summary.es, "NES": summary.nes, "pvalue": summary.pval, "fdr": summary.fdr,
+                           "leading_edge": ",".join(_leading_edge(summary, genes))}
+            for summary in result.summaries}
+
+
+def _leading_edge(summary, genes: list[str]) -> list[str]:
+    """The leading edge of one set (as gseapy's table): its genes ranked before the running
+    score's extreme for a positive ES, after it (from the bottom up) for a negative one."""
+    running = np.asarray(summary.run_es)
+    if running.size <= 1:
+        return []
+    if summary.es >= 0:
+        extreme = int(running.argmax())
+        return [genes[i] for i in summary.hits if i <= extreme]
+    extreme = int(running.argmin())
+    return [genes[i] for i in summary.hits if i >= extreme][::-1]
