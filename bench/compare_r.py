@@ -173,6 +173,19 @@ def knockseq_gsea(case: Case, out: Path) -> float:
     return seconds
 
 
+def source_state() -> str:
+    """Which knockseq was measured: the commit, and whether the working tree had changes."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True).stdout
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD").strip()
+        changed = git("status", "--porcelain", "--untracked-files=no").strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "knockseq outside a git checkout"
+    return f"knockseq commit {commit}" + (" with uncommitted changes" if changed else " (clean working tree)")
+
+
 def peak_mib() -> float:
     """Peak resident memory of this process so far (VmHWM), MiB."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -312,7 +325,7 @@ def main() -> None:
     lines = [f"# knockseq vs R DESeq2 + fgsea ({datetime.date.today()})", "",
              f"{os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}; "
              f"median of {args.repeats} runs [min-max], seconds of the library calls; peak RSS of the process. "
-             "`python bench/compare_r.py` made this file.", "",
+             f"`python bench/compare_r.py` made this file from {source_state()}.", "",
              "| case | samples x genes | tool | seconds | peak MiB | ratio to R | agreement with R |",
              "|---|---|---|---|---|---|---|"]
     scaling: dict[str, list[tuple[int, float]]] = {}

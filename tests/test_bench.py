@@ -41,6 +41,9 @@ def test_quick_benchmark_table(tmp_path):
     result = subprocess.run([sys.executable, str(PROJECT / "bench/compare_r.py"), "--quick", "--repeats", "1",
                              "--out", str(out)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
+    # the table names the code it measured
+    head = subprocess.run(["git", "-C", str(PROJECT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    assert f"made this file from knockseq commit {head.stdout.strip()}" in out.read_text()
     rows = {(m[1], m[3].strip()): m for m in map(ROW.match, out.read_text().splitlines()) if m}
     assert set(rows) == {
         ("airway", "knockseq"), ("airway", "R DESeq2"), ("airway", "knockseq + apeGLM"),

@@ -18,6 +18,10 @@ from knockseq.fits import fit_groups, fit_spec
 from knockseq.schema import validate_config
 from knockseq.resources import FIT, VST, counts_shape, job_resources
 
+# The jobs the verdicts wait on (fit, de, knockdown, gsea, verdict) start before QC and plots
+# when they compete for cores or cluster slots: the answer comes first, the plots fill the gaps.
+VERDICT_PATH = 10
+
 
 # With --configfile the user's file is the whole configuration. Loading config/config.yaml as
 # well would deep-merge the bundled example's contrasts and paths into the user's run.

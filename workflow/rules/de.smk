@@ -24,6 +24,7 @@ rule fit:
             mem_mb=lambda wildcards, input: FIT.mem_mb(*fit_cost(wildcards, input)),
             runtime=lambda wildcards, input: FIT.runtime(*fit_cost(wildcards, input)),
         ),
+    priority: VERDICT_PATH
     conda:
         "../../envs/knockseq.yaml"
     script:
@@ -46,6 +47,7 @@ rule de:
     threads: 2
     resources:
         **job_resources(config["resources"], "de", mem_mb=8000, runtime=120),
+    priority: VERDICT_PATH
     conda:
         "../../envs/knockseq.yaml"
     script:
@@ -64,6 +66,7 @@ rule knockdown:
         knockdown=config["knockdown"],
     log:
         "logs/knockdown/{contrast}.log",
+    priority: VERDICT_PATH
     conda:
         "../../envs/knockseq.yaml"
     script:

@@ -32,6 +32,7 @@ rule gsea:
     threads: 2
     resources:
         **job_resources(config["resources"], "gsea", mem_mb=4000, runtime=60),
+    priority: VERDICT_PATH
     conda:
         "../../envs/knockseq.yaml"
     script:
@@ -71,6 +72,7 @@ rule verdict:
         verdict=config["verdict"],
     log:
         "logs/verdict/{contrast}.log",
+    priority: VERDICT_PATH
     conda:
         "../../envs/knockseq.yaml"
     script:
