@@ -8,7 +8,7 @@ import pytest
 from conftest import PROJECT
 from knockseq.config import config_defaults
 from knockseq.io import write_tsv
-from knockseq.resources import FIT, JOBSTEP_MIB, VST, CostModel, counts_shape, job_resources
+from knockseq.resources import FIT, JOBSTEP_MIB, VST, CostModel, counts_shape, de_threads, job_resources
 
 
 def test_counts_shape_reads_header_and_rows(tmp_path):
@@ -50,3 +50,8 @@ def test_config_overrides_replace_the_rules_values_key_by_key():
     assert job_resources(config["resources"], "de", mem_mb=8000, runtime=120) == {"mem_mb": 8000, "runtime": 120}
     # The schema's default is no override at all.
     assert config_defaults(PROJECT / "workflow/schemas/config.schema.yaml")["resources"] == {}
+
+
+def test_de_threads_one_core_only_for_the_vectorised_pair():
+    assert de_threads("r", "batched") == 1
+    assert [de_threads(c, e) for c, e in [("r", "pydeseq2"), ("pydeseq2", "batched"), ("pydeseq2", "pydeseq2")]] == [2, 2, 2]

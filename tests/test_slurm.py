@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PROJECT
-from knockseq.resources import FIT
+from knockseq.resources import FIT, de_threads
 
 SLURM_DIR = Path(os.environ.get("KNOCKSEQ_SLURM_DIR", "/tmp/knockseq-slurm"))
 SLURM_ENV = {**os.environ, "SLURM_CONF": str(SLURM_DIR / "slurm.conf"), "PYTHONHASHSEED": "0"}
@@ -126,10 +126,14 @@ def test_example_on_slurm_equals_local_run(slurm, tmp_path):
     assert sorted(jobs.values()) == expected == ["counts", "de", "fit", "gsea"]
     record = slurm_record()
     assert {job: record[job]["JobState"] for job in jobs} == {job: "COMPLETED" for job in jobs}
-    # The fit's memory and time came from knockseq.resources (6 samples x 506 genes).
+    # The fit's memory, time and cores came from knockseq.resources (6 samples x 506 genes; the
+    # example's compat r and batched engine use one core); gsea asks for its rule's 2 threads.
     fit_job = next(job for job, rule in jobs.items() if rule == "fit")
+    gsea_job = next(job for job, rule in jobs.items() if rule == "gsea")
     assert record[fit_job]["TimeLimit"] == str(FIT.runtime(6, 506)) == "10"
     assert f"mem={FIT.mem_mb(6, 506)}M" in record[fit_job]["Tres"]
+    assert "cpu=1," in record[fit_job]["Tres"] and de_threads("r", "batched") == 1
+    assert "cpu=2," in record[gsea_job]["Tres"]
 
 
 def wait_for_running(rule: str, run: subprocess.Popen, timeout: float = 120) -> int:
@@ -159,8 +163,8 @@ def test_failed_job_names_its_log_and_rerun_redoes_only_the_missing_steps(slurm,
         )
     )
     targets = ["results/de/kd_PPP3CA.tsv", "results/de/kd_PPP3CB.tsv"]
-    # One thread per de job, so the node's 2 CPUs hold both at once.
-    args = [*targets, *SLURM_ARGS, "--set-threads", "de=1"]
+    # A de job takes one core (knockseq.resources.de_threads), so the node's 2 CPUs hold both at once.
+    args = [*targets, *SLURM_ARGS]
     first = subprocess.Popen([*SNAKEMAKE, "--directory", str(workdir), *args], env=SLURM_ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         cancelled = wait_for_running("fit", first)
