@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from compare_r import source_state  # noqa: E402
 from screen import CONTROL, make_screen, sirna_name  # noqa: E402
 
 from knockseq.de import contrast_results, fit_design  # noqa: E402
@@ -97,7 +98,7 @@ def main() -> None:
 
 Synthetic screen (`tests/screen.py`, seed 1): {len(sheet)} samples (3 batches x (10 siRNAs + NTC))
 x {args.genes:,} genes ({fitted:,} after the pre-filter), `~ batch + sirna_target`, `compat: r`,
-n_cpus {args.n_cpus}, {platform.machine()}, 2 cores. Median of
+n_cpus {args.n_cpus}, {platform.machine()}, 2 cores, {source_state()}. Median of
 {args.repeats} repeats.
 
 | | seconds |
