@@ -180,7 +180,8 @@ def source_state() -> str:
 
     try:
         commit = git("rev-parse", "--short", "HEAD").strip()
-        changed = git("status", "--porcelain", "--untracked-files=no").strip()
+        # the benchmarks' own result files do not count: a run rewrites them
+        changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results").strip()
     except (OSError, subprocess.CalledProcessError):
         return "knockseq outside a git checkout"
     return f"knockseq commit {commit}" + (" with uncommitted changes" if changed else " (clean working tree)")
