@@ -14,12 +14,16 @@ does not depend on which other collections the config lists.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from knockseq.errors import InputError
 from knockseq.genesets import GeneSetCollection
+
+if TYPE_CHECKING:  # gseapy is imported where it runs: importing it costs light jobs 1 s
+    from gseapy.gse import GSEASummary
 
 #: The ``gsea.ranking`` choices (see :func:`ranking_values`).
 RANKINGS = ("stat", "signed_log10_pvalue", "shrunk_lfc")
@@ -364,7 +368,7 @@ def _gseapy_prerank(
             for summary in result.summaries}
 
 
-def _leading_edge(summary, genes: list[str]) -> list[str]:
+def _leading_edge(summary: GSEASummary, genes: list[str]) -> list[str]:
     """The leading edge of one set (as gseapy's table): its genes ranked before the running
     score's extreme for a positive ES, after it (from the bottom up) for a negative one."""
     running = np.asarray(summary.run_es)
