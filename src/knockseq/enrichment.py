@@ -345,8 +345,9 @@ def _gseapy_prerank(
 ) -> dict[str, dict]:
     """gseapy's preranked GSEA on a ranking sorted decreasing: set name -> ES, NES, pvalue, fdr, leading_edge.
 
-    Calls gseapy's compiled core (``gseapy.gse.fgsea_rs`` for ``multilevel``, ``prerank_rs`` for
-    ``permutation``, with gseapy's own defaults for the rest), as ``gseapy.prerank`` does after
+    Calls gseapy's compiled core (``gseapy.gse.fgsea_rs`` for ``multilevel``, with gseapy's own
+    defaults for the rest; ``prerank_rs`` for ``permutation``, with classic GSEA's weight 1, as
+    ``gseapy.prerank``'s default), as ``gseapy.prerank`` does after
     its input checks and before its result table: ``run_prerank`` has already done the checks
     (ties ordered, sets matched exactly), and the table's Python loops cost 0.2 s against the
     core's 0.8 s on the hallmark sets. ``tests/test_enrichment.py`` checks that both give the
@@ -369,8 +370,11 @@ def _gseapy_prerank(
 
 
 def _leading_edge(summary: GSEASummary, genes: list[str]) -> list[str]:
-    """The leading edge of one set (as gseapy's table): its genes ranked before the running
-    score's extreme for a positive ES, after it (from the bottom up) for a negative one."""
+    """The leading edge of one set, as gseapy's result table takes it.
+
+    The set's genes ranked before the running score's extreme for a positive ES, after it (from
+    the bottom up) for a negative one; ``genes`` is the whole ranking (n_ranked symbols).
+    """
     running = np.asarray(summary.run_es)
     if running.size <= 1:
         return []

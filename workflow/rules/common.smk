@@ -44,6 +44,8 @@ try:
     # one DESeq2 fit (results/de/fits/{fit}.pkl), as R's results(dds, contrast=) share DESeq(dds).
     FITS = fit_groups([c.as_dict() for c in CONTRASTS.values()], SAMPLES, config["design"], config["de"])
     FIT_OF = {name: fit for fit, names in FITS.items() for name in names}
+    # Cores of the fit and de jobs (one where the engine is vectorised in one process).
+    DE_THREADS = de_threads(config["de"]["compat"], config["de"]["engine"])
 except InputError as error:
     raise WorkflowError(f"knockseq: {error}") from None
 

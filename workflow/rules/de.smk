@@ -16,7 +16,7 @@ rule fit:
         fit="|".join(re.escape(fit) for fit in FITS),
     log:
         "logs/de/fit_{fit}.log",
-    threads: de_threads(config["de"]["compat"], config["de"]["engine"])
+    threads: DE_THREADS
     resources:
         **job_resources(
             config["resources"],
@@ -44,7 +44,7 @@ rule de:
         de=config["de"],
     log:
         "logs/de/{contrast}.log",
-    threads: de_threads(config["de"]["compat"], config["de"]["engine"])
+    threads: DE_THREADS
     resources:
         **job_resources(config["resources"], "de", mem_mb=8000, runtime=120),
     priority: VERDICT_PATH
