@@ -121,11 +121,12 @@ Per repeat (fit; sums over the ten contrasts of test, and of test + shrink):
 apeGLM shrinkage is a new optimisation for every contrast: each gene's MAP estimate of all
 {fit.design.matrix.shape[1]} coefficients under a Cauchy prior on the contrast's coefficient
 (R's `lfcShrink(type = "apeglm")` also runs once per coefficient). The batched engine
-(`knockseq.engine.shrink`) runs damped Newton steps for all genes at once from two starts, and
-{per_gene} of {fitted:,} genes, whose two starts found two modes, through PyDESeq2's per-gene
-L-BFGS-B ({1000 * shrink_s / fitted:.3f} ms per gene in all). Ten shrunk contrasts still
-cost ten times one shrinkage, whatever the fit sharing saves. cProfile of one contrast, top 8
-by own time:
+(`knockseq.engine.shrink`) runs damped Newton steps for all genes at once from the start with
+the shrunk coefficient at 0, then, for the genes the fit's MLE does not prove to have a single
+mode, from the least-squares start; {per_gene} of {fitted:,} genes, whose two starts found two
+modes, go through PyDESeq2's per-gene L-BFGS-B ({1000 * shrink_s / fitted:.3f} ms per gene in
+all). Ten shrunk contrasts still cost ten times one shrinkage, whatever the fit sharing saves.
+cProfile of one contrast, top 8 by own time:
 
 ```
 {profile}

@@ -18,7 +18,7 @@ import yaml
 from screen import CONTROL, make_screen, sirna_name
 from test_workflow import planned, snakemake
 
-from knockseq.de import contrast_results, fit_design, read_fit, run_contrast, write_fit
+from knockseq.de import _engine, contrast_results, fit_design, read_fit, run_contrast, write_fit
 from knockseq.engine.trend import PARAMETRIC_FIT_FAILED
 from knockseq.fits import FitSpec, fit_groups, fit_spec
 from knockseq.io import write_tsv
@@ -114,6 +114,22 @@ def test_a_shared_fit_gives_the_same_results_as_a_fit_of_its_own(screen, shared_
     assert alone.metadata["fit"] == {"id": shared_fit.fit_id}
     assert {**shared.metadata, "fit": None} == {**alone.metadata, "fit": None}
     assert shared.table["log2FoldChange_shrunk"].notna().sum() == alone.metadata["n_genes_fitted"]
+
+
+def test_the_shrinkage_proves_most_genes_single_mode_from_the_fits_mle(shared_fit):
+    dds = shared_fit.dds
+    vector = (dds.obsm["design_matrix"].columns == f"sirna_target[T.{sirna_name(4)}]").astype(float)
+    shrunk = []
+    for mle in ("fit", None):
+        stats = _engine("r", "batched").new_stats(dds, contrast=vector, alpha=0.1, quiet=True, n_cpus=1)
+        np.testing.assert_array_equal(stats.inference.mle, dds.varm["LFC"].to_numpy()[dds.non_zero_idx])
+        if mle is None:
+            stats.inference.mle = None
+        stats.run_wald_test()  # the prior scale comes from the MLE and its standard errors
+        stats.lfc_shrink(coeff=f"sirna_target[T.{sirna_name(4)}]")
+        shrunk.append(stats.LFC)
+    # the proof only spares searches: the same modes to the last bit
+    pd.testing.assert_frame_equal(shrunk[0], shrunk[1], check_exact=True)
 
 
 def test_a_contrast_of_another_fit_is_refused(shared_fit):

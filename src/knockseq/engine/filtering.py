@@ -131,17 +131,25 @@ def lowess(
     return fitted
 
 
+def _decreasing(pvalue: np.ndarray) -> np.ndarray:
+    """Indices of the non-NA p-values, largest first (ties in index order)."""
+    tested = np.flatnonzero(~np.isnan(pvalue))
+    return tested[np.argsort(-pvalue[tested], kind="stable")]
+
+
+def _bh_in_order(pvalue: np.ndarray, decreasing: np.ndarray) -> np.ndarray:
+    """BH adjustment of ``pvalue[decreasing]`` (:func:`_decreasing` order): n_genes values, NaN elsewhere."""
+    adjusted = np.full(len(pvalue), np.nan)
+    n = len(decreasing)
+    if n:
+        ranks = np.arange(n, 0, -1)
+        adjusted[decreasing] = np.minimum(1.0, np.minimum.accumulate(n / ranks * pvalue[decreasing]))
+    return adjusted
+
+
 def _p_adjust_bh(pvalue: np.ndarray) -> np.ndarray:
     """``p.adjust(p, "BH")`` of n_genes p-values: NA stays NA and does not count towards n."""
-    adjusted = np.full(len(pvalue), np.nan)
-    tested = np.flatnonzero(~np.isnan(pvalue))
-    n = len(tested)
-    if n:
-        decreasing = np.argsort(-pvalue[tested], kind="stable")
-        ranks = np.arange(n, 0, -1)
-        values = np.minimum(1.0, np.minimum.accumulate(n / ranks * pvalue[tested][decreasing]))
-        adjusted[tested[decreasing]] = values
-    return adjusted
+    return _bh_in_order(pvalue, _decreasing(pvalue))
 
 
 def r_independent_filtering(
@@ -175,11 +183,11 @@ def r_independent_filtering(
     theta = np.linspace(lower, 0.95 if lower < 0.95 else 1.0, 50)
     cutoffs = np.quantile(base_mean, theta)  # R's quantile() type 7
 
+    # one sort serves all 50 filters: each keeps a subset of the genes, in the same order
+    decreasing = _decreasing(pvalue)
+
     def filtered_padj(cutoff: float) -> np.ndarray:
-        padj = np.full(len(pvalue), np.nan)
-        keep = base_mean >= cutoff
-        padj[keep] = _p_adjust_bh(pvalue[keep])
-        return padj
+        return _bh_in_order(pvalue, decreasing[base_mean[decreasing] >= cutoff])
 
     with np.errstate(invalid="ignore"):
         rejections = np.array([np.sum(filtered_padj(c) < alpha) for c in cutoffs])

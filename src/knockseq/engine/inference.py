@@ -149,7 +149,19 @@ class RInference(DefaultInference):
 
 
 class _Batched:
-    """The batched engine's GLM fits and apeGLM shrinkage (a mixin for PyDESeq2 inference classes)."""
+    """The batched engine's GLM fits and apeGLM shrinkage (a mixin for PyDESeq2 inference classes).
+
+    Attributes
+    ----------
+    mle : numpy.ndarray or None
+        n_genes x p maximum-likelihood coefficients (natural log) of the genes the shrinkage gets
+        (PyDESeq2 passes the non-zero genes), with which most genes are proven to have a single
+        posterior mode (:func:`knockseq.engine.shrink.shrink_map`); None: search every gene for
+        a second one. PyDESeq2's shrinkage call does not pass the MLE, so the statistics' owner
+        sets it (:meth:`knockseq.de._Engine.new_stats`).
+    """
+
+    mle: np.ndarray | None = None
 
     def irls(  # noqa: D102 (PyDESeq2's signature and docstring)
         self,
@@ -184,7 +196,7 @@ class _Batched:
         shrink_index: int,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return shrink_map(np.asarray(design_matrix, dtype=float), counts, size, offset,
-                          prior_no_shrink_scale, prior_scale, shrink_index)
+                          prior_no_shrink_scale, prior_scale, shrink_index, mle=self.mle)
 
 
 class BatchedInference(_Batched, DefaultInference):

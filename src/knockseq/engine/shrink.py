@@ -8,7 +8,8 @@ genes per iteration in one batched p x p solve, with a backtracking line search 
 and a per-gene convergence mask; where the Cauchy term makes the Hessian indefinite, its
 curvature is replaced by that of its tangent majoriser (2 / (S^2 + b^2)), which keeps every step
 a descent direction. Genes whose posterior has two modes go to PyDESeq2's own per-gene optimiser
-(see :func:`shrink_map`).
+(see :func:`shrink_map`); given the fit's MLE, most genes are proven to have one mode instead of
+searched for a second (:func:`_single_mode`).
 """
 
 from __future__ import annotations
@@ -118,9 +119,46 @@ def _newton(beta: np.ndarray, args: tuple, tol: float, maxiter: int) -> tuple[np
     return beta, converged
 
 
+def _single_mode(mode: np.ndarray, mle: np.ndarray, args: tuple) -> np.ndarray:
+    """Genes whose posterior is proven to have no mode but ``mode``.
+
+    Along the shrunk coefficient b the posterior is, with the other coefficients at their best
+    for each b, a convex profile h(b) (the likelihood and the normal priors) plus the Cauchy
+    term log(1 + b^2 / S^2), whose slope 2b / (S^2 + b^2) takes every value twice, at b and at
+    S^2 / b. At a mode b0 > 0, h'(b0) is minus that slope, and h' only grows: so the posterior's
+    slope is negative below b0 and positive from b0 up to S^2 / b0, and beyond the profile's own
+    minimum b* both terms rise. If b0 * b* <= S^2 nothing is left for a second mode (and b0 < 0
+    alike). b* is the mode without the Cauchy term, a convex problem: one Newton step from the
+    fit's MLE reaches it up to far less than that step, which is added to |b*| as a margin
+    (a gene whose counts the fit replaced, so that its MLE is not this posterior's, takes a
+    long step and is not certified).
+
+    Parameters
+    ----------
+    mode : numpy.ndarray
+        n_genes x p posterior modes.
+    mle : numpy.ndarray
+        n_genes x p maximum-likelihood coefficients of the fit.
+    args : tuple
+        ``_objective``'s arguments after ``beta``.
+
+    Returns
+    -------
+    numpy.ndarray
+        n_genes booleans.
+    """
+    design, counts, size, offset, sigma, scale, k = args
+    gradient, hessian, _ = _derivatives(mle, design, counts, size, offset, sigma, np.inf, k)
+    step = np.linalg.solve(hessian, -gradient[..., None])[:, k, 0]
+    unshrunk = mle[:, k] + step
+    b0 = mode[:, k]
+    return (b0 * unshrunk >= 0) & (np.abs(b0) * (np.abs(unshrunk) + np.abs(step)) <= np.square(scale))
+
+
 def shrink_map(design: np.ndarray, counts: np.ndarray, size: np.ndarray, offset: np.ndarray,
                prior_no_shrink_scale: float, prior_scale: float, shrink_index: int,
-               tol: float = 1e-10, maxiter: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               mle: np.ndarray | None = None, tol: float = 1e-10, maxiter: int = 200
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every gene's apeGLM MAP coefficients and inverse Hessian, as ``nbinomGLM`` returns them.
 
     Parameters
@@ -138,6 +176,9 @@ def shrink_map(design: np.ndarray, counts: np.ndarray, size: np.ndarray, offset:
         prior on the shrunk one.
     shrink_index : int
         Column of ``design`` whose coefficient is shrunk.
+    mle : numpy.ndarray, optional
+        n_genes x p maximum-likelihood coefficients (the fit's): genes it proves to have one
+        mode skip the second start. Does not change the results.
     tol : float
         A gene has converged when its Newton decrement (the predicted decrease of the objective)
         is below ``tol`` times max(1, |objective|).
@@ -161,16 +202,22 @@ def shrink_map(design: np.ndarray, counts: np.ndarray, size: np.ndarray, offset:
     # PyDESeq2's L-BFGS-B (and R's apeglm) reaches depends on its path from apeglm's start
     # (0.1, -0.1, ...), not on which mode is higher, so no Newton start reproduces it. Newton from
     # a least-squares fit of the log counts (near the MLE), and from the same with the shrunk
-    # coefficient at 0, finds both modes where there are two; those genes go to PyDESeq2's own per-gene optimiser
-    # (apeglm itself refits a gene whose two starts disagree by more than 0.01), every other gene
-    # keeps its exact mode.
+    # coefficient at 0, finds both modes where there are two; those genes go to PyDESeq2's own
+    # per-gene optimiser (apeglm itself refits a gene whose two starts disagree by more than
+    # 0.01), every other gene keeps its exact mode. A gene proven to have one mode (most genes
+    # of a screen, whose prior is narrow) needs no second start: the second start costs twice
+    # the first, its genes walking down the Cauchy prior's concave flank in small steps.
     q, r = np.linalg.qr(design)
     ls_start = np.linalg.solve(r, q.T @ (np.log(counts + 0.1) - offset[:, None])).T
     zero_start = ls_start.copy()
     zero_start[:, shrink_index] = 0
     beta, converged = _newton(zero_start, args, tol, maxiter)
-    other, other_converged = _newton(ls_start, args, tol, maxiter)
-    two_modes = (np.abs(beta - other).max(axis=1) > 0.01) | ~converged | ~other_converged
+    two_modes = ~converged
+    searched = np.flatnonzero(converged if mle is None else converged & ~_single_mode(beta, mle, args))
+    other, other_converged = _newton(
+        ls_start[searched], (design, counts[:, searched], size[searched], *args[3:]), tol, maxiter
+    )
+    two_modes[searched] = (np.abs(beta[searched] - other).max(axis=1) > 0.01) | ~other_converged
     _, majorised, correction = _derivatives(beta, *args)
     inv_hessian = np.linalg.inv(_exact_hessian(majorised, correction, shrink_index))
     for g in np.flatnonzero(two_modes):
