@@ -154,7 +154,10 @@ def test_a_two_mode_posterior_is_not_certified():
     assert not _single_mode(near_zero, mle, args)[0]
     # the same gene with a wide prior has one mode, and is certified
     wide = (*args[:5], 5.0, 1)
-    assert _single_mode(_newton(np.array([[0.7, 0.0]]), wide, 1e-10, 200)[0], mle, wide)[0]
+    near_zero_wide = _newton(np.array([[0.7, 0.0]]), wide, 1e-10, 200)[0]
+    assert _single_mode(near_zero_wide, mle, wide)[0]
+    # but not without an MLE of these counts (NaN: refitted on replaced counts)
+    assert not _single_mode(near_zero_wide, np.full_like(mle, np.nan), wide)[0]
 
 
 def load(data: str) -> tuple[pd.DataFrame, pd.DataFrame]:

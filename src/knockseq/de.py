@@ -204,8 +204,8 @@ class _Engine:
     def new_stats(self, dds: DeseqDataSet, *, n_cpus: int, **kwargs: Any) -> DeseqStats:
         """The statistics of one contrast on ``dds`` (PyDESeq2's ``DeseqStats`` arguments)."""
         inference = self.inference(n_cpus=n_cpus)
-        if hasattr(inference, "mle"):  # the batched shrinkage: see BatchedInference.mle
-            inference.mle = dds.varm["LFC"].to_numpy()[dds.non_zero_idx]
+        if hasattr(inference, "use_fit"):  # the batched shrinkage starts from the fit's MLE
+            inference.use_fit(dds)
         return self.stats(dds, inference=inference, n_cpus=n_cpus, **kwargs)
 
 

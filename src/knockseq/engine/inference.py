@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+from pydeseq2.dds import DeseqDataSet
 from pydeseq2.default_inference import DefaultInference
 
 from knockseq.engine.dispersions import genewise_dispersions, map_dispersions
@@ -154,14 +155,25 @@ class _Batched:
     Attributes
     ----------
     mle : numpy.ndarray or None
-        n_genes x p maximum-likelihood coefficients (natural log) of the genes the shrinkage gets
-        (PyDESeq2 passes the non-zero genes), with which most genes are proven to have a single
-        posterior mode (:func:`knockseq.engine.shrink.shrink_map`); None: search every gene for
-        a second one. PyDESeq2's shrinkage call does not pass the MLE, so the statistics' owner
-        sets it (:meth:`knockseq.de._Engine.new_stats`).
+        n_genes x p maximum-likelihood coefficients (natural log) of the genes the shrinkage gets,
+        with which most genes are proven to have a single posterior mode
+        (:func:`knockseq.engine.shrink.shrink_map`); None: search every gene for a second one.
+        PyDESeq2's shrinkage call does not pass the MLE: :meth:`use_fit` sets it.
     """
 
     mle: np.ndarray | None = None
+
+    def use_fit(self, dds: DeseqDataSet) -> None:
+        """Take ``mle`` from a fitted dataset: its non-zero genes, which PyDESeq2 shrinks.
+
+        A gene whose Cook's outliers were replaced gets NaN: its coefficients are of the replaced
+        counts (refitted, or 0 where none is left), not of the counts the shrinkage uses, so
+        they prove nothing.
+        """
+        mle = dds.varm["LFC"].to_numpy()[dds.non_zero_idx]
+        if "replaced" in dds.var:
+            mle[dds.var["replaced"].to_numpy(dtype=bool)[dds.non_zero_idx]] = np.nan
+        self.mle = mle
 
     def irls(  # noqa: D102 (PyDESeq2's signature and docstring)
         self,
