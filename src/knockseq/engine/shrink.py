@@ -138,7 +138,7 @@ def _single_mode(mode: np.ndarray, mle: np.ndarray, args: tuple) -> np.ndarray:
         n_genes x p posterior modes.
     mle : numpy.ndarray
         n_genes x p maximum-likelihood coefficients of these counts; a row with a NaN (a gene
-        the fit refitted on replaced counts) is not certified.
+        whose counts the fit replaced) is not certified.
     args : tuple
         ``_objective``'s arguments after ``beta``.
 
@@ -149,12 +149,15 @@ def _single_mode(mode: np.ndarray, mle: np.ndarray, args: tuple) -> np.ndarray:
     """
     design, counts, size, offset, sigma, scale, k = args
     known = np.flatnonzero(np.isfinite(mle).all(axis=1))
-    gradient, hessian, _ = _derivatives(mle[known], design, counts[:, known], size[known], offset, sigma, np.inf, k)
+    # an infinite Cauchy scale leaves the convex part: the likelihood and the normal priors
+    gradient, hessian, _ = _derivatives(
+        mle[known], design, counts[:, known], size[known], offset, sigma, np.inf, k
+    )
     step = np.linalg.solve(hessian, -gradient[..., None])[:, k, 0]
-    unshrunk = mle[known, k] + step
+    bound = np.abs(mle[known, k] + step) + np.abs(step)  # >= |b*|
     b0 = mode[known, k]
     certified = np.zeros(len(mode), dtype=bool)
-    certified[known] = (b0 * unshrunk >= 0) & (np.abs(b0) * (np.abs(unshrunk) + np.abs(step)) <= np.square(scale))
+    certified[known] = (b0 * (mle[known, k] + step) >= 0) & (np.abs(b0) * bound <= np.square(scale))
     return certified
 
 
@@ -216,7 +219,8 @@ def shrink_map(design: np.ndarray, counts: np.ndarray, size: np.ndarray, offset:
     zero_start[:, shrink_index] = 0
     beta, converged = _newton(zero_start, args, tol, maxiter)
     two_modes = ~converged
-    searched = np.flatnonzero(converged if mle is None else converged & ~_single_mode(beta, mle, args))
+    certified = np.zeros(len(beta), dtype=bool) if mle is None else _single_mode(beta, mle, args)
+    searched = np.flatnonzero(converged & ~certified)
     other, other_converged = _newton(
         ls_start[searched], (design, counts[:, searched], size[searched], *args[3:]), tol, maxiter
     )
