@@ -21,7 +21,7 @@ from conftest import PROJECT, shared_path
 from knockseq.config import config_defaults
 from knockseq.de import run_contrast
 from knockseq.engine.glm import irls, linear_mu
-from knockseq.engine.shrink import _newton, _objective, _single_mode, shrink_map
+from knockseq.engine.shrink import _newton, _objective, _single_mode, _starts, shrink_map
 
 DE = config_defaults(PROJECT / "workflow/schemas/config.schema.yaml")["de"]
 
@@ -132,9 +132,7 @@ def test_genes_proven_single_mode_skip_the_second_start_and_keep_their_results(s
         np.testing.assert_array_equal(ours, theirs)
     # what the proof spares: the certified genes, none of which has two modes
     args = (design, counts, size, offset, options["prior_no_shrink_scale"], scale, 1)
-    q, r = np.linalg.qr(design)
-    ls_start = np.linalg.solve(r, q.T @ (np.log(counts + 0.1) - offset[:, None])).T
-    zero_start = ls_start * [1, 0]
+    ls_start, zero_start = _starts(design, counts, offset, 1)
     near_zero, near_mle = _newton(zero_start, args, 1e-10, 200)[0], _newton(ls_start, args, 1e-10, 200)[0]
     two_modes = np.abs(near_zero - near_mle).max(axis=1) > 0.01
     certified = _single_mode(near_zero, mle, args)

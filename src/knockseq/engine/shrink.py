@@ -154,11 +154,25 @@ def _single_mode(mode: np.ndarray, mle: np.ndarray, args: tuple) -> np.ndarray:
         mle[known], design, counts[:, known], size[known], offset, sigma, np.inf, k
     )
     step = np.linalg.solve(hessian, -gradient[..., None])[:, k, 0]
-    bound = np.abs(mle[known, k] + step) + np.abs(step)  # >= |b*|
+    unshrunk = mle[known, k] + step  # b*, and |b*| <= |unshrunk| + |step|
     b0 = mode[known, k]
     certified = np.zeros(len(mode), dtype=bool)
-    certified[known] = (b0 * (mle[known, k] + step) >= 0) & (np.abs(b0) * bound <= np.square(scale))
+    certified[known] = (b0 * unshrunk >= 0) & (
+        np.abs(b0) * (np.abs(unshrunk) + np.abs(step)) <= np.square(scale)
+    )
     return certified
+
+
+def _starts(design: np.ndarray, counts: np.ndarray, offset: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The two Newton starts of every gene (n_genes x p each): near the MLE, and the same with b_k = 0.
+
+    The first is the least-squares fit of the log counts.
+    """
+    q, r = np.linalg.qr(design)
+    ls_start = np.linalg.solve(r, q.T @ (np.log(counts + 0.1) - offset[:, None])).T
+    zero_start = ls_start.copy()
+    zero_start[:, k] = 0
+    return ls_start, zero_start
 
 
 def shrink_map(design: np.ndarray, counts: np.ndarray, size: np.ndarray, offset: np.ndarray,
@@ -213,10 +227,7 @@ def shrink_map(design: np.ndarray, counts: np.ndarray, size: np.ndarray, offset:
     # 0.01), every other gene keeps its exact mode. A gene proven to have one mode (most genes
     # of a screen, whose prior is narrow) needs no second start: the second start costs twice
     # the first, its genes walking down the Cauchy prior's concave flank in small steps.
-    q, r = np.linalg.qr(design)
-    ls_start = np.linalg.solve(r, q.T @ (np.log(counts + 0.1) - offset[:, None])).T
-    zero_start = ls_start.copy()
-    zero_start[:, shrink_index] = 0
+    ls_start, zero_start = _starts(design, counts, offset, shrink_index)
     beta, converged = _newton(zero_start, args, tol, maxiter)
     two_modes = ~converged
     certified = np.zeros(len(beta), dtype=bool) if mle is None else _single_mode(beta, mle, args)
