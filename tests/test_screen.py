@@ -19,6 +19,7 @@ from screen import CONTROL, make_screen, sirna_name
 from test_workflow import planned, snakemake
 
 from knockseq.de import _engine, contrast_results, fit_design, read_fit, run_contrast, write_fit
+from knockseq.engine import shrink
 from knockseq.engine.trend import PARAMETRIC_FIT_FAILED
 from knockseq.fits import FitSpec, fit_groups, fit_spec
 from knockseq.io import write_tsv
@@ -116,9 +117,18 @@ def test_a_shared_fit_gives_the_same_results_as_a_fit_of_its_own(screen, shared_
     assert shared.table["log2FoldChange_shrunk"].notna().sum() == alone.metadata["n_genes_fitted"]
 
 
-def test_the_shrinkage_proves_most_genes_single_mode_from_the_fits_mle(shared_fit):
+def test_the_shrinkage_proves_most_genes_single_mode_from_the_fits_mle(shared_fit, monkeypatch):
     dds = shared_fit.dds
-    vector = (dds.obsm["design_matrix"].columns == f"sirna_target[T.{sirna_name(4)}]").astype(float)
+    coefficient = f"sirna_target[T.{sirna_name(4)}]"
+    vector = (dds.obsm["design_matrix"].columns == coefficient).astype(float)
+    proofs: list[np.ndarray] = []  # what each shrinkage proved, recorded on the way
+    single_mode = shrink._single_mode
+
+    def recorded(*args):
+        proofs.append(single_mode(*args))
+        return proofs[-1]
+
+    monkeypatch.setattr("knockseq.engine.shrink._single_mode", recorded)
     shrunk = []
     for mle in ("fit", None):
         stats = _engine("r", "batched").new_stats(dds, contrast=vector, alpha=0.1, quiet=True, n_cpus=1)
@@ -126,10 +136,15 @@ def test_the_shrinkage_proves_most_genes_single_mode_from_the_fits_mle(shared_fi
         if mle is None:
             stats.inference.mle = None
         stats.run_wald_test()  # the prior scale comes from the MLE and its standard errors
-        stats.lfc_shrink(coeff=f"sirna_target[T.{sirna_name(4)}]")
-        shrunk.append(stats.LFC)
-    # the proof only spares searches: the same modes to the last bit
-    pd.testing.assert_frame_equal(shrunk[0], shrunk[1], check_exact=True)
+        stats.lfc_shrink(coeff=coefficient)
+        shrunk.append((stats.LFC[coefficient], stats.SE))
+    # measured: 1,862 of 1,976 genes proven single mode (94%); nothing is proven without the MLE
+    assert len(proofs) == 1 and proofs[0].sum() >= 0.9 * len(proofs[0])
+    # the proof spares searches: the same modes, reached from another start (measured: 5.6e-5
+    # natural log, standard errors 1.3e-3 relative)
+    (lfc, se), (searched_lfc, searched_se) = shrunk
+    assert np.abs(lfc - searched_lfc).max() < 2e-4
+    np.testing.assert_allclose(se, searched_se, rtol=5e-3)
 
 
 def test_a_contrast_of_another_fit_is_refused(shared_fit):

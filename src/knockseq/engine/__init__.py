@@ -16,6 +16,8 @@ two modes, goes back to PyDESeq2's own per-gene code. One module per step:
 - :mod:`knockseq.engine.wald`: the Wald test and Cook's outlier rule;
 - :mod:`knockseq.engine.filtering`: independent filtering, R's ``lowess`` and BH;
 - :mod:`knockseq.engine.shrink`: the apeGLM MAP of the tested coefficient;
+- :mod:`knockseq.engine.cholesky`: the positive definite p x p solves of every gene at once
+  (the Wald test's and the shrinkage's);
 - :mod:`knockseq.engine.inference`: the PyDESeq2 ``Inference`` classes built on those;
 - :mod:`knockseq.engine.rdeseq`: ``RDeseqDataSet`` / ``RDeseqStats``, which wire the steps into
   PyDESeq2's ``DeseqDataSet`` / ``DeseqStats``.

@@ -207,8 +207,14 @@ class _Batched:
         optimizer: str,
         shrink_index: int,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return shrink_map(np.asarray(design_matrix, dtype=float), counts, size, offset,
-                          prior_no_shrink_scale, prior_scale, shrink_index, mle=self.mle)
+        beta, variance, converged = shrink_map(
+            np.asarray(design_matrix, dtype=float), counts, size, offset, prior_no_shrink_scale,
+            prior_scale, shrink_index, mle=self.mle,
+        )
+        # PyDESeq2 reads the (k, k) entry of each inverse Hessian only, and only that is computed
+        inv_hessian = np.full((len(beta), beta.shape[1], beta.shape[1]), np.nan)
+        inv_hessian[:, shrink_index, shrink_index] = variance
+        return beta, inv_hessian, converged
 
 
 class BatchedInference(_Batched, DefaultInference):
