@@ -86,8 +86,7 @@ def _newton(beta: np.ndarray, args: tuple, tol: float, maxiter: int, stop: np.nd
     converged : numpy.ndarray
         n_genes booleans.
     """
-    design, counts, size, offset, sigma, scale, k = args
-    p = design.shape[1]
+    p, k = args[0].shape[1], args[6]
     beta = beta.copy()
     value = _objective(beta, *args)
     converged = np.zeros(len(beta), dtype=bool)
@@ -186,7 +185,8 @@ def _unshrunk(mle: np.ndarray, args: tuple) -> _Unshrunk:
     p, k = mle.shape[1], args[6]
     known = np.isfinite(mle).all(axis=1)
     at = np.where(known[:, None], mle, 0.0)
-    gradient, hessian, _ = _derivatives(at, *_convex(args))
+    convex = _convex(args)
+    gradient, hessian, _ = _derivatives(at, *convex)
     rhs = np.zeros((p, 2, len(mle)))
     rhs[:, 0] = -gradient
     rhs[k, 1] = 1
@@ -198,7 +198,7 @@ def _unshrunk(mle: np.ndarray, args: tuple) -> _Unshrunk:
     # the true decrease by 1.3 times the prediction; genes with larger steps (a silent group, a
     # huge outlier: measured up to 2 times) get no floor.
     decrement = -(gradient.T * step).sum(axis=1)
-    floor = np.where(decrement <= 0.1, _objective(at, *_convex(args)) - decrement, np.nan)
+    floor = np.where(decrement <= 0.1, _objective(at, *convex) - decrement, np.nan)
     return _Unshrunk(step, solved[:, 1].T, floor)
 
 
