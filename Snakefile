@@ -25,6 +25,7 @@ localrules:
     knockdown,
     targets,
     ora,
+    direct_targets,
     verdict,
     summary,
     plots_de,

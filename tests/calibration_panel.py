@@ -24,12 +24,11 @@ from knockseq.config import config_defaults  # noqa: E402
 from knockseq.counts import build_counts  # noqa: E402
 from knockseq.de import run_contrast  # noqa: E402
 from knockseq.enrichment import run_gsea  # noqa: E402
-from knockseq.genesets import er_core_genes, load_gene_sets, read_gmt  # noqa: E402
+from knockseq.genesets import builtin_path, er_core_genes, load_gene_sets, read_gmt  # noqa: E402
 from knockseq.knockdown import assess_knockdown  # noqa: E402
-from knockseq.verdict import build_verdict  # noqa: E402
+from knockseq.verdict import adjust_across_contrasts, decide, direct_target_evidence  # noqa: E402
 
 DEFAULTS = config_defaults(PROJECT / "workflow/schemas/config.schema.yaml")
-HALLMARK = "data/genesets/h.all.v7.0.symbols.gmt"
 ANNOTATION = "data/annotation/human_ensembl_gene_names.tsv.gz"
 #: Hallmark sets of proliferation, growth, metabolism, secretion and stress: what a broad change
 #: in growth moves (the kinase-siRNA screens of issue 15 shifted MYC targets, the unfolded protein
@@ -62,14 +61,26 @@ class Run:
     de: pd.DataFrame
 
 
+@dataclass(frozen=True)
+class Steps:
+    """One contrast's step outputs, up to the verdict."""
+
+    gsea: pd.DataFrame
+    knockdown: dict
+    de: pd.DataFrame
+    metadata: dict
+    direct: dict
+
+
 @functools.cache
-def gene_sets():
-    return load_gene_sets([{"builtin": "er_core"}, {"gmt": str(shared_path(HALLMARK))}], cache_dir="unused")
+def gene_sets(sources: tuple[str, ...] = ("er_core", "hallmark")):
+    """The builtin collections (the schema's default is both)."""
+    return load_gene_sets([{"builtin": name} for name in sources], cache_dir="unused")
 
 
-def verdict_of(counts: pd.DataFrame, samples: pd.DataFrame, contrast: dict, design: list[str],
-               reverse: bool = False) -> Run:
-    """Run DE, the knockdown check, GSEA and the verdict as the workflow does, with default options.
+def contrast_steps(counts: pd.DataFrame, samples: pd.DataFrame, contrast: dict, design: list[str],
+                   reverse: bool = False, sources: tuple[str, ...] = ("er_core", "hallmark")) -> Steps:
+    """Run DE, the knockdown check, GSEA and the direct-target test as the workflow does, with default options.
 
     ``reverse`` reports the contrast with test and reference swapped from the same fit: the Wald
     test is antisymmetric (tests/test_de.py checks that swapping them negates the results), so
@@ -86,17 +97,34 @@ def verdict_of(counts: pd.DataFrame, samples: pd.DataFrame, contrast: dict, desi
         result.table[negated] = -result.table[negated]
         contrast = {**contrast, "name": f"{contrast['name']}_reversed", "test": contrast["reference"],
                     "reference": contrast["test"]}
-        result.metadata.update(test=contrast["test"], reference=contrast["reference"])
+        result.metadata.update(contrast=contrast["name"], test=contrast["test"], reference=contrast["reference"])
     knockdown = assess_knockdown(result.table, result.normalized_counts, samples, contrast, contrast["targets"],
                                  DEFAULTS["knockdown"])
     options = DEFAULTS["gsea"]
-    gsea = run_gsea(result.table, gene_sets(), ranking=options["ranking"], permutations=options["permutations"],
-                    min_size=options["min_size"], max_size=options["max_size"], seed=options["seed"],
-                    method=options["method"], threads=1)
-    verdict = build_verdict(gsea, knockdown, result.table, result.normalized_counts, samples, result.metadata,
-                            gene_sets().provenance, fdr=DEFAULTS["verdict"]["fdr"],
-                            global_shift_share=DEFAULTS["verdict"]["global_shift_share"], contrast=contrast["name"])
-    return Run(verdict, result.table)
+    gsea = run_gsea(result.table, gene_sets(sources), ranking=options["ranking"],
+                    permutations=options["permutations"], min_size=options["min_size"], max_size=options["max_size"],
+                    seed=options["seed"], method=options["method"], threads=1)
+    direct = direct_target_evidence(result.table, result.normalized_counts, samples, result.metadata)
+    return Steps(gsea, knockdown, result.table, result.metadata, direct)
+
+
+def verdicts_of(steps: list[Steps], sources: tuple[str, ...] = ("er_core", "hallmark")) -> list[Run]:
+    """The verdicts of one run's contrasts: their direct-target p-values adjusted together."""
+    fdr = adjust_across_contrasts({step.metadata["contrast"]: step.direct for step in steps})
+    runs = []
+    for step in steps:
+        verdict = decide(step.gsea, step.knockdown, step.de, gene_sets(sources).provenance, step.direct,
+                         direct_fdr=fdr[step.metadata["contrast"]],
+                         n_adjusted=sum(q is not None for q in fdr.values()),
+                         thresholds=DEFAULTS["verdict"], de_settings=step.metadata)
+        runs.append(Run(verdict, step.de))
+    return runs
+
+
+def verdict_of(counts: pd.DataFrame, samples: pd.DataFrame, contrast: dict, design: list[str],
+               reverse: bool = False, sources: tuple[str, ...] = ("er_core", "hallmark")) -> Run:
+    """One contrast's verdict (a run of one contrast)."""
+    return verdicts_of([contrast_steps(counts, samples, contrast, design, reverse, sources)], sources)[0]
 
 
 # --- real data ---------------------------------------------------------------------------------
@@ -185,53 +213,148 @@ def t47d_baseline() -> pd.DataFrame:
     table = pd.DataFrame({"gene_name": counts.set_index("gene_id")["gene_name"], "mean": mean})
     table = table[(table["mean"] >= 5) & table["gene_name"].notna()]
     table = table[~table["gene_name"].duplicated(keep=False)]
-    hallmark = {g for genes in read_gmt(shared_path(HALLMARK)).values() for g in genes}
+    hallmark = {g for genes in read_gmt(builtin_path("hallmark")).values() for g in genes}
     hallmark |= {*er_core_genes(), "ESR1", "PPP3CA", "PPP3CB"}
     in_sets = table["gene_name"].isin(hallmark)
     others = table[~in_sets].sample(n=6000, random_state=20261130)
     return pd.concat([table[in_sets], others]).sort_index()
 
 
-def simulate(name: str, log2fc: dict[str, float], n: int, seed: int, targets: list[str]) -> Run:
-    """Negative-binomial counts around :func:`t47d_baseline`, n control vs n treated samples.
+def simulate_counts(groups: dict[str, dict[str, float]], n: int, seed: int,
+                    baseline: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Negative-binomial counts around a baseline (:func:`t47d_baseline` by default), n samples per group.
 
     Dispersion follows a DESeq2-like trend ``0.02 + 0.5 / mean``; size factors U(0.7, 1.3);
-    ``log2fc`` maps symbols to the treated samples' true log2 fold change.
+    ``groups`` maps each group (``condition`` level) to its true log2 fold changes by symbol.
     """
-    base = t47d_baseline()
+    base = t47d_baseline() if baseline is None else baseline
     rng = np.random.default_rng(seed)
-    lfc = base["gene_name"].map(log2fc).fillna(0.0).to_numpy()
     dispersion = 0.02 + 0.5 / base["mean"].to_numpy()
     columns = {}
     samples = []
-    for group in ("control", "treated"):
+    for group, log2fc in groups.items():
+        lfc = base["gene_name"].map(log2fc).fillna(0.0).to_numpy()
         for i in range(1, n + 1):
-            mu = base["mean"].to_numpy() * rng.uniform(0.7, 1.3) * (2.0 ** lfc if group == "treated" else 1.0)
+            mu = base["mean"].to_numpy() * rng.uniform(0.7, 1.3) * 2.0**lfc
             shape = 1 / dispersion
             columns[f"{group}_{i}"] = rng.poisson(rng.gamma(shape, mu / shape))
             samples.append((f"{group}_{i}", group))
     counts = pd.DataFrame(columns, index=base.index).rename_axis("gene_id").reset_index()
     counts.insert(1, "gene_name", base["gene_name"].to_numpy())
-    sheet = pd.DataFrame(samples, columns=["sample", "condition"])
-    return verdict_of(counts, sheet, {"name": name, "test": "treated", "reference": "control", "targets": targets}, [])
+    return counts, pd.DataFrame(samples, columns=["sample", "condition"])
+
+
+def simulate(name: str, log2fc: dict[str, float], n: int, seed: int, targets: list[str],
+             baseline: pd.DataFrame | None = None, sources: tuple[str, ...] = ("er_core", "hallmark")) -> Run:
+    """n control vs n treated samples (:func:`simulate_counts`); ``log2fc`` is the treated samples' change."""
+    counts, sheet = simulate_counts({"control": {}, "treated": log2fc}, n, seed, baseline)
+    contrast = {"name": name, "test": "treated", "reference": "control", "targets": targets}
+    return verdict_of(counts, sheet, contrast, [], sources=sources)
+
+
+def growth_shift(seed: int, low: float = -0.9, high: float = -0.3) -> dict[str, float]:
+    """The genes of 20 growth and stress hallmark sets, but not the direct ER targets, fall by low..high log2."""
+    sets = read_gmt(builtin_path("hallmark"))
+    genes = sorted({g for s in GROWTH for g in sets[s]} - set(er_core_genes()))
+    rng = np.random.default_rng(seed)
+    return dict(zip(genes, rng.uniform(low, high, len(genes))))
 
 
 def global_shift() -> Run:
     """The genes of 20 growth and stress hallmark sets fall by 0.3-0.9 log2; the direct ER targets do not."""
-    sets = read_gmt(shared_path(HALLMARK))
-    genes = sorted({g for s in GROWTH for g in sets[s]} - set(er_core_genes()))
-    rng = np.random.default_rng(7)
-    return simulate("global_shift", dict(zip(genes, rng.uniform(-0.9, -0.3, len(genes)))), 3, 11, [])
+    return simulate("global_shift", growth_shift(7), 3, 11, [])
 
 
 def weak_knockdown() -> Run:
     """The targets keep about 70% of their expression; every ER set's genes fall by 0.4-1.0 log2."""
-    sets = read_gmt(shared_path(HALLMARK))
+    sets = read_gmt(builtin_path("hallmark"))
     er_genes = sorted(set(sets["HALLMARK_ESTROGEN_RESPONSE_EARLY"]) | set(er_core_genes()))
     rng = np.random.default_rng(8)
     lfc = dict(zip(er_genes, rng.uniform(-1.0, -0.4, len(er_genes))))
     lfc.update(PPP3CA=-0.5, PPP3CB=-0.5)
     return simulate("weak_knockdown", lfc, 4, 12, ["PPP3CA", "PPP3CB"])
+
+
+#: Genes of an ER program: without ER their mRNA is (nearly) absent (ER-negative lines, other tissues).
+ER_PROGRAM = ("ESR1", "GREB1", "PGR", "TFF1", "MYB", "EGR3")
+
+
+@functools.cache
+def er_negative_baseline() -> pd.DataFrame:
+    """:func:`t47d_baseline` with the ER program removed: ESR1 and its marker targets at 1-3 reads."""
+    base = t47d_baseline().copy()
+    program = base["gene_name"].isin(ER_PROGRAM)
+    base.loc[program, "mean"] = np.linspace(1.0, 3.0, int(program.sum()))
+    return base
+
+
+#: Two direct targets that many non-ER programs move too (carbonic anhydrase XII, keratin 19).
+TWO_GENES = {"CA12": -2.5, "KRT19": -2.5}
+
+
+def er_negative() -> Run:
+    """ER-negative cells, a large non-ER knockdown: growth sets fall and two core genes with them."""
+    return simulate("er_negative", {**growth_shift(21), **TWO_GENES}, 3, 22, [], baseline=er_negative_baseline())
+
+
+def two_genes() -> Run:
+    """ER-positive cells: the hallmark estrogen-response genes outside the ER core set fall by 0.2-0.5
+    log2 and two direct targets fall far (log2 -2.5); the other twelve direct targets do not move."""
+    sets = read_gmt(builtin_path("hallmark"))
+    hallmark_er = sorted((set(sets["HALLMARK_ESTROGEN_RESPONSE_EARLY"]) | set(sets["HALLMARK_ESTROGEN_RESPONSE_LATE"]))
+                         - set(er_core_genes()))
+    rng = np.random.default_rng(31)
+    return simulate("two_genes", {**dict(zip(hallmark_er, rng.uniform(-0.5, -0.2, len(hallmark_er)))), **TWO_GENES},
+                    3, 32, [])
+
+
+def no_hallmark() -> Run:
+    """The simulated knockdown with only the ER core set loaded (no hallmark collection)."""
+    counts, samples = quantifier_counts("featurecounts")
+    contrast = {"name": "calcineurin_kd_er_core_only", "test": "knockdown", "reference": "control",
+                "targets": ["PPP3CA", "PPP3CB"]}
+    return verdict_of(counts, samples, contrast, [], sources=("er_core",))
+
+
+#: The siRNAs of the simulated screen: two that suppress the ER program, eight that do not.
+SCREEN_ER = ("siER_strong", "siER_mild")
+SCREEN_NULL = tuple(f"siNULL{k}" for k in range(1, 9))
+
+
+@functools.cache
+def screen_runs() -> dict[str, Run]:
+    """A 10-siRNA screen (3 samples per group, one shared fit): every contrast's verdict, adjusted together.
+
+    ``siER_strong`` lowers every hallmark estrogen-response and ER core gene by 0.6-1.2 log2,
+    ``siER_mild`` by 0.3-0.8; each null siRNA lowers its own target (log2 -2) and 40 random genes
+    by 0.5-1.5 log2 (off-target effects).
+    """
+    sets = read_gmt(builtin_path("hallmark"))
+    er_genes = sorted(set(sets["HALLMARK_ESTROGEN_RESPONSE_EARLY"]) | set(sets["HALLMARK_ESTROGEN_RESPONSE_LATE"])
+                      | set(er_core_genes()))
+    rng = np.random.default_rng(41)
+    base = t47d_baseline()
+    others = base.loc[~base["gene_name"].isin([*er_genes, *ER_PROGRAM]), "gene_name"].to_numpy()
+    groups: dict[str, dict[str, float]] = {"NTC": {}}
+    groups["siER_strong"] = dict(zip(er_genes, rng.uniform(-1.2, -0.6, len(er_genes))))
+    groups["siER_mild"] = dict(zip(er_genes, rng.uniform(-0.8, -0.3, len(er_genes))))
+    for level in SCREEN_NULL:
+        picked = rng.choice(others, 41, replace=False)
+        groups[level] = {**dict(zip(picked[1:], rng.uniform(-1.5, -0.5, 40))), picked[0]: -2.0}
+    counts, sheet = simulate_counts(groups, 3, 42)
+    steps = [contrast_steps(counts, sheet, {"name": level, "test": level, "reference": "NTC"}, [])
+             for level in groups if level != "NTC"]
+    return {run.verdict["contrast"]: run for run in verdicts_of(steps)}
+
+
+def screen_contrast(level: str) -> Run:
+    return screen_runs()[level]
+
+
+def screen_worst_null() -> Run:
+    """The null siRNA whose direct-target p-value is smallest (the one most at risk of a false call)."""
+    nulls = [screen_runs()[level] for level in SCREEN_NULL]
+    return min(nulls, key=lambda run: run.verdict["direct_targets"].get("pvalue", 1.0))
 
 
 #: What a negative control may give: anything but a call of ER suppression or activation.
@@ -255,6 +378,13 @@ PANEL = (
          ("mcf7", False, ("SRR21043404", "SRR21043569", "SRR21043814", "SRR21043816"))),
     Case("simulated knockdown, 2 vs 2", "borderline", ("suppressed", "inconclusive"), "quantifier",
          ("featurecounts", ("control_1", "control_2", "knockdown_1", "knockdown_2"))),
+    Case("simulated ER-negative cells, large non-ER knockdown", "negative", ("inconclusive",), "er_negative"),
+    Case("simulated two direct targets carry the set mean", "negative", NEGATIVE, "two_genes"),
+    Case("simulated knockdown, ER core set only (no hallmark)", "negative", ("inconclusive",), "no_hallmark"),
+    Case("10-siRNA screen: ER siRNA, strong", "positive", ("suppressed",), "screen_contrast", ("siER_strong",)),
+    Case("10-siRNA screen: ER siRNA, mild", "borderline", ("suppressed", "inconclusive"), "screen_contrast",
+         ("siER_mild",)),
+    Case("10-siRNA screen: most significant of 8 null siRNAs", "negative", NEGATIVE, "screen_worst_null"),
 )
 
 
@@ -268,17 +398,35 @@ def table_row(case: Case, verdict: dict) -> str:
     nes = "/".join(f"{sets[s]['NES']:+.2f}" if sets[s]["status"] == "tested" else "-"
                    for s in ("HALLMARK_ESTROGEN_RESPONSE_EARLY", "HALLMARK_ESTROGEN_RESPONSE_LATE"))
     direct = verdict["direct_targets"]
-    camera = f"{direct['t']:+.2f} (p {direct['pvalue']:.2g})" if direct["status"] == "tested" else "not tested"
+    if direct["status"] == "tested":
+        camera = (f"p {direct['camera']['pvalue']:.2g} / {direct['camera_ranks']['pvalue']:.2g}, "
+                  f"FDR {direct['fdr']:.2g}")
+        effect = direct["effect"]
+        interval = f"{effect['mean_log2FoldChange']:+.2f} [{effect['ci_low']:+.2f}, {effect['ci_high']:+.2f}]"
+    else:
+        camera, interval = "not tested", "-"
+    program = verdict["er_program"]
+    best = program["best_marker"]
+    expression = f"{_cpm(program['esr1_cpm'])} / " + (f"{best} {_cpm(program['markers'][best])}" if best else "-")
     spec = verdict["specificity"]
     others = f"{spec['n_other_same_direction']}/{spec['n_sets_tested'] - len(spec['ranks'])}" if "ranks" in spec else "-"
     return (f"| {case.name} | {case.kind} | {' or '.join(case.expected)} | **{verdict['verdict']}** | "
-            f"{verdict['strength']} | "
-            f"{nes} | {camera} | {others} | {verdict['knockdown']['status']} |")
+            f"{verdict['strength']} | {expression} | {nes} | {camera} | {interval} | {others} | "
+            f"{verdict['knockdown']['status']} |")
+
+
+def _cpm(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.2g}"
+
+
+HEADER = (
+    "| case | kind | expected | verdict | strength | ESR1 / best marker CPM (reference) | EARLY/LATE NES | "
+    "direct targets: CAMERA mean / rank p, FDR | direct targets: mean log2FC [95% CI] | "
+    "other hallmark sets same direction | knockdown |\n|---|---|---|---|---|---|---|---|---|---|---|"
+)
 
 
 if __name__ == "__main__":
-    print("| case | kind | expected | verdict | strength | EARLY/LATE NES | direct targets CAMERA t | "
-          "other hallmark sets same direction | knockdown |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(HEADER)
     for case in PANEL:
         print(table_row(case, run_case(case).verdict), flush=True)

@@ -1,12 +1,17 @@
-"""Shared test fixtures: where the shared test data lives, checked by sha256."""
+"""Shared test fixtures: where the shared test data lives, checked by sha256; every verdict the
+suite writes is checked against the verdict schema when the session ends."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import os
 from pathlib import Path
 
 import pytest
+import yaml
+from jsonschema import Draft202012Validator
 
 PROJECT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("KNOCKSEQ_SHARED", PROJECT.parent / "shared")).resolve()
@@ -84,3 +89,28 @@ def shared():
 def quantifiers() -> Path:
     """Folder of the six quantifiers' real outputs on the simulated knockdown."""
     return shared_path("data/quantifiers")
+
+
+@functools.cache
+def _verdict_validator() -> Draft202012Validator:
+    with open(PROJECT / "workflow/schemas/verdict.schema.yaml") as handle:
+        return Draft202012Validator(yaml.safe_load(handle))
+
+
+def check_verdict(verdict: dict) -> None:
+    """Fail unless ``verdict`` matches ``workflow/schemas/verdict.schema.yaml``."""
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in _verdict_validator().iter_errors(verdict)]
+    assert not errors, f"verdict of {verdict.get('contrast')} does not match its schema: {errors[:5]}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def every_written_verdict_matches_its_schema(tmp_path_factory):
+    """After the session, every ``results/.../verdict/*.json`` written under the test folders."""
+    yield
+    for path in sorted(tmp_path_factory.getbasetemp().glob("**/results/**/verdict/*.json")):
+        with open(path) as handle:
+            verdict = json.load(handle)
+        try:
+            check_verdict(verdict)
+        except AssertionError as error:
+            raise AssertionError(f"{path}: {error}") from None

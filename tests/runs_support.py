@@ -87,9 +87,11 @@ def example_with_mirror(dest: Path, mirror_url: str, cache: Path | None = None) 
     copy_example(dest)
     config = dest / "config/config.yaml"
     text = config.read_text()
+    # MSigDB's hallmark collection in place of the builtin one (set names are unique across sources).
     sources = f"  - builtin: er_core\n  - {{msigdb: h, version: {VERSION}, base_url: '{mirror_url}'}}\n"
-    assert text.count("  - builtin: er_core\n") == 1
-    text = text.replace("  - builtin: er_core\n", sources)
+    builtins = "  - builtin: er_core\n  - builtin: hallmark\n"
+    assert text.count(builtins) == 1
+    text = text.replace(builtins, sources)
     if cache is not None:
         text = text.replace("gene_sets_cache: resources/gene_sets", f"gene_sets_cache: '{cache}'")
     config.write_text(text)

@@ -15,7 +15,8 @@ import pytest
 
 from badinputs.cases import CASES
 from badinputs.harness import PROJECT, good_project, snakemake, snapshot, started_jobs
-from badinputs.troubleshooting import readme_section, section
+import docgen
+from badinputs.troubleshooting import NAME, SCRIPT, section
 
 
 @pytest.fixture(scope="module")
@@ -58,4 +59,4 @@ def test_bad_input(case, ran_project: Path, tmp_path: Path):
 def test_readme_troubleshooting_matches_the_corpus():
     """The README's section is the corpus's, generated (run the script below to update it)."""
     readme = (PROJECT / "README.md").read_text()
-    assert readme_section(readme) == section(), "run: python tests/badinputs/troubleshooting.py --write"
+    assert docgen.current(readme, NAME, SCRIPT) == docgen.wrapped(section(), NAME, SCRIPT), f"run: python {SCRIPT} --write"

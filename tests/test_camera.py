@@ -41,10 +41,46 @@ def test_pvalues_equal_limma(limma):
         assert result.pvalue == pytest.approx(reference.at[name, "pvalue"], rel=1e-8)
         assert result.direction == reference.at[name, "direction"].lower()
         assert result.df == 5 and result.n_genes == len(genes) and result.n_background == 300
-        # cameraPR with the same correlation fixed: df = G - 2
+        # cameraPR with the estimated correlation fixed: df = G - 2, the VIF as estimated
         members = statistic.index.isin(genes)
-        _, pvalue = competitive_t(statistic.to_numpy(), members, result.vif, 298)
+        vif = 1 + (len(genes) - 1) * reference.at[name, "correlation"]
+        _, pvalue = competitive_t(statistic.to_numpy(), members, vif, 298)
         assert pvalue == pytest.approx(reference.at[name, "pvalue_fixed_cor"], rel=1e-8)
+
+
+@pytest.mark.parametrize(("use_ranks", "allow_neg_cor", "column"), [
+    (False, True, "pvalue_allow_neg_cor"),
+    (True, False, "pvalue_ranks"),
+    (True, True, "pvalue_ranks_allow_neg_cor"),
+])
+def test_options_equal_limma(limma, use_ranks, allow_neg_cor, column):
+    expression, statistic, design, sets, reference = limma
+    for name, genes in sets.items():
+        result = camera(statistic, expression, design, genes, use_ranks=use_ranks, allow_neg_cor=allow_neg_cor)
+        assert result.pvalue == pytest.approx(reference.at[name, column], rel=1e-8)
+        expected = reference.at[name, "direction_ranks" if use_ranks else "direction"].lower()
+        assert result.direction == expected and result.use_ranks == use_ranks
+
+
+def test_a_negative_correlation_does_not_shrink_the_variance(limma):
+    # set4: two anti-correlated halves, estimated correlation -0.092 (VIF 0.17 as estimated).
+    expression, statistic, design, sets, reference = limma
+    default = camera(statistic, expression, design, sets["set4"])
+    allowed = camera(statistic, expression, design, sets["set4"], allow_neg_cor=True)
+    assert default.correlation == pytest.approx(-0.0920183123017277, rel=1e-10)
+    assert default.vif == 1.0 and allowed.vif == pytest.approx(reference.at["set4", "vif"], rel=1e-10)
+    # limma: 0.0509 by default, 0.0023 with the negative correlation allowed
+    assert default.pvalue == pytest.approx(0.0508837790873161, rel=1e-8)
+    assert allowed.pvalue == pytest.approx(0.00227728468334727, rel=1e-8)
+
+
+def test_two_extreme_genes_carry_the_mean_but_not_the_ranks(limma):
+    # set5: 2 of 8 genes far down, 6 unchanged. limma: parametric p 0.107, ranks p 0.515.
+    expression, statistic, design, sets, _ = limma
+    mean_test = camera(statistic, expression, design, sets["set5"])
+    rank_test = camera(statistic, expression, design, sets["set5"], use_ranks=True)
+    assert mean_test.pvalue == pytest.approx(0.107430169855022, rel=1e-8)
+    assert rank_test.pvalue == pytest.approx(0.515361534461649, rel=1e-8)
 
 
 def test_without_correlation_it_is_the_pooled_two_sample_t_test(limma):

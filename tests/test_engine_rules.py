@@ -25,7 +25,8 @@ from pydeseq2.dds import DeseqDataSet
 from pydeseq2.default_inference import DefaultInference
 from pydeseq2.ds import DeseqStats
 
-from knockseq.engine.filtering import _p_adjust_bh, lowess, r_independent_filtering
+from knockseq.engine.filtering import lowess, r_independent_filtering
+from knockseq.multitest import p_adjust_bh
 from knockseq.engine.inference import BatchedRInference
 from knockseq.engine.prior import _simulated_prior_var
 from knockseq.engine.rdeseq import RDeseqDataSet, RDeseqStats
@@ -158,7 +159,7 @@ def test_lowess_matches_r_on_cars() -> None:
 def test_bh_ignores_missing_p_values_as_p_adjust() -> None:
     # p.adjust(c(0.01, 0.04, NA, 0.03), "BH"): n = 3 tested values
     np.testing.assert_allclose(
-        _p_adjust_bh(np.array([0.01, 0.04, np.nan, 0.03])), [0.03, 0.04, np.nan, 0.04]
+        p_adjust_bh(np.array([0.01, 0.04, np.nan, 0.03])), [0.03, 0.04, np.nan, 0.04]
     )
 
 
@@ -177,7 +178,7 @@ def test_no_filtering_when_no_filter_rejects_more_than_10() -> None:
     pvalue = np.where(base_mean > 0, rng.uniform(size=1000), np.nan)
     padj, threshold = r_independent_filtering(base_mean, pvalue)
     assert threshold == np.quantile(base_mean, 0.1)  # theta[1] = share of zero means
-    np.testing.assert_allclose(padj[100:], _p_adjust_bh(pvalue[100:]))
+    np.testing.assert_allclose(padj[100:], p_adjust_bh(pvalue[100:]))
 
 
 @pytest.mark.parametrize("name", list(RUNS))

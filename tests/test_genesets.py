@@ -110,6 +110,27 @@ def test_builtin_and_gmt_sources_with_provenance(tmp_path):
     assert not (tmp_path / "cache").exists()
 
 
+def test_the_hallmark_builtin_is_msigdb_7_0_with_its_licence_and_the_default(tmp_path):
+    path = builtin_path("hallmark")
+    # The shipped file is byte-identical to the shared copy (MSigDB 7.0, CC BY 4.0).
+    assert path.read_bytes() == shared_path(HALLMARK).read_bytes()
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == HALLMARK_SHA
+    assert HALLMARK_SHA in (path.parent / "hallmark.md").read_text()
+    licence = (path.parent / "h.all.v7.0.symbols.LICENSE").read_text()
+    assert "Creative Commons Attribution 4.0 International Public License" in licence
+    assert "Liberzon A" in licence and "Cell Systems 2015;1(6):417-425" in licence
+    result = load_gene_sets([{"builtin": "er_core"}, {"builtin": "hallmark"}], cache_dir=tmp_path / "cache")
+    assert len(result.sets) == 51 and len(result.sets["HALLMARK_ESTROGEN_RESPONSE_EARLY"]) == 200
+    assert result.provenance[1] == {
+        "name": "hallmark", "version": "7.0", "source": "knockseq 0.1.0: data/h.all.v7.0.symbols.gmt",
+        "sha256": HALLMARK_SHA, "n_sets": 50, "status": "loaded", "kind": "builtin",
+    }
+    # Both readouts of the verdict are at hand offline by default.
+    defaults = config_defaults(PROJECT / "workflow/schemas/config.schema.yaml", samples="s.tsv",
+                               contrasts={"kd": {"test": "kd", "reference": "ctrl"}})
+    assert defaults["gene_sets"] == [{"builtin": "er_core"}, {"builtin": "hallmark"}]
+
+
 def test_relative_gmt_path_is_taken_from_base_dir(tmp_path):
     (tmp_path / "sets").mkdir()
     (tmp_path / "sets" / "mine.gmt").write_text("MY_SET\tdesc\tGREB1\tPGR\n")

@@ -24,29 +24,33 @@ SAMPLES = ["c1", "c2", "k1", "k2"]
 
 
 def toy(rows: list[tuple]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """DE table, normalised counts and sheet from (gene_id, gene_name, baseMean, lfc, padj, counts)."""
+    """DE table, normalised counts and sheet from (gene_id, gene_name, baseMean, lfc, pvalue, padj, counts)."""
     de = pd.DataFrame(
-        [r[:5] for r in rows], columns=["gene_id", "gene_name", "baseMean", "log2FoldChange", "padj"]
+        [r[:6] for r in rows], columns=["gene_id", "gene_name", "baseMean", "log2FoldChange", "pvalue", "padj"]
     )
-    counts = pd.DataFrame([(r[0], r[1], *r[5]) for r in rows], columns=["gene_id", "gene_name", *SAMPLES])
+    counts = pd.DataFrame([(r[0], r[1], *r[6]) for r in rows], columns=["gene_id", "gene_name", *SAMPLES])
     sheet = pd.DataFrame({"sample": SAMPLES, "condition": ["control"] * 2 + ["knockdown"] * 2})
     return de, counts, sheet
 
 
 TOY = toy(
     [
-        ("G1", "PPP3CA", 100.0, -2.0, 1e-6, (160.0, 160.0, 40.0, 40.0)),
-        ("G2", "PPP3CB", 50.0, -0.2, 1e-3, (60.0, 60.0, 52.0, 52.0)),
-        ("G3", "GAPDH", 900.0, 0.0, 0.9, (900.0, 900.0, 900.0, 900.0)),
-        ("G4", "DUP", 5.0, -3.0, None, (8.0, 8.0, 1.0, 1.0)),
-        ("G5", "DUP", 50.0, -1.5, 0.2, (80.0, 80.0, 20.0, 20.0)),
-        ("G6", None, 0.0, None, None, (0.0, 0.0, 0.0, 0.0)),
+        ("G1", "PPP3CA", 100.0, -2.0, 1e-7, 1e-6, (160.0, 160.0, 40.0, 40.0)),
+        ("G2", "PPP3CB", 50.0, -0.2, 1e-4, 1e-3, (60.0, 60.0, 52.0, 52.0)),
+        ("G3", "GAPDH", 900.0, 0.0, 0.8, 0.9, (900.0, 900.0, 900.0, 900.0)),
+        ("G4", "DUP", 5.0, -3.0, 0.3, None, (8.0, 8.0, 1.0, 1.0)),
+        ("G5", "DUP", 50.0, -1.5, 0.1, 0.2, (80.0, 80.0, 20.0, 20.0)),
+        ("G6", None, 0.0, None, None, None, (0.0, 0.0, 0.0, 0.0)),
+        # A weakly expressed target: a clear drop (p 0.004) that the transcriptome-wide padj
+        # leaves empty (independent filtering) or above 0.05.
+        ("G7", "LOWTGT", 12.0, -1.6, 0.004, None, (16.0, 16.0, 5.3, 5.3)),
+        ("G8", "MIDTGT", 40.0, -1.2, 0.01, 0.09, (50.0, 50.0, 21.8, 21.8)),
     ]
 )
 
 
 @pytest.mark.parametrize(
-    ("remaining", "padj", "status"),
+    ("remaining", "pvalue", "status"),
     [
         (25.0, 1e-10, "effective"),
         (50.0, 0.049, "effective"),  # both limits inclusive/exclusive as documented
@@ -60,8 +64,18 @@ TOY = toy(
         (None, None, "failed"),
     ],
 )
-def test_target_status(remaining, padj, status):
-    assert target_status(remaining, padj, LIMITS) == status
+def test_target_status(remaining, pvalue, status):
+    assert target_status(remaining, pvalue, LIMITS) == status
+
+
+def test_a_target_is_judged_by_its_own_pvalue_not_the_transcriptome_wide_padj():
+    de, counts, sheet = TOY
+    report = assess_knockdown(de, counts, sheet, KD, ["LOWTGT", "MIDTGT"], LIMITS)
+    assert [(t["status"], t["pvalue"], t["padj"]) for t in report["targets"]] == [
+        ("effective", 0.004, None), ("effective", 0.01, 0.09)]
+    assert report["test"] == (
+        "each target is one pre-named hypothesis: its own Wald p-value (pvalue < alpha), not the transcriptome-wide "
+        "padj; the contrast takes its worst target's status, so no correction across targets is needed")
 
 
 def test_overall_status_is_the_worst_target():
@@ -87,6 +101,7 @@ def test_target_report_fields():
         "gene_id": "G1",
         "gene_name": "PPP3CA",
         "log2FoldChange": -2.0,
+        "pvalue": 1e-7,
         "padj": 1e-6,
         "percent_remaining": 25.0,
         "percent_remaining_counts": 25.0,
@@ -162,7 +177,7 @@ def test_simulated_knockdown_is_effective(quantifiers, tmp_path):
         # truth: log2FC -2, i.e. 25% remaining; median-of-ratios gives about -1.89 (27%)
         assert 20 < target["percent_remaining"] < 33
         assert target["percent_remaining_counts"] == pytest.approx(target["percent_remaining"], rel=0.1)
-        assert target["padj"] < 1e-8
+        assert target["pvalue"] < 1e-8
         assert list(target["normalized_counts"]) == sheet["sample"].tolist()
     write_json(report, tmp_path / "kd.json")
     assert json.loads((tmp_path / "kd.json").read_text())["targets"][1]["note"] is None

@@ -160,6 +160,8 @@ def test_running_score_extreme_is_gseapy_es(ranking):
 def test_verdict_page_escapes_names_and_states_every_contrast():
     verdict = {
         "contrast": "kd_vs_ctrl", "verdict": "suppressed", "strength": "strong", "reasons": ["ER sets moved."],
+        "sentence": "Compared with ctrl_1, kd_2 lowered the ER target genes.",
+        "strength_meaning": "both readouts moved.",
         "summary": "kd_vs_ctrl: ER targets SUPPRESSED [strong] (*one line*)",
         "knockdown": {"status": "effective", "targets": [
             {"gene": "PPP3CA", "gene_name": "PPP3CA", "status": "effective", "percent_remaining": 28.17}]},
@@ -171,7 +173,9 @@ def test_verdict_page_escapes_names_and_states_every_contrast():
     body = publish_parts(report.verdict_rst([verdict]), writer="html")["body"]
     assert "kd_vs_ctrl: ER targets SUPPRESSED [strong] (*one line*)" in body
     assert "<em>" not in body and "problematic" not in body
-    for part in ("kd_vs_ctrl: SUPPRESSED", "(strength: strong)", "- reason: ER sets moved.", "- knockdown: effective",
+    assert "Compared with ctrl_1, kd_2 lowered the ER target genes." in body
+    for part in ("kd_vs_ctrl: SUPPRESSED", "(strength: strong)", "- strength 'strong': both readouts moved.",
+                 "- reason: ER sets moved.", "- knockdown: effective",
                  "- PPP3CA: effective, 28.2% of control expression remaining",
                  "- hallmark_v7 version 7.0: loaded, 50 set(s), from h.all.gmt, sha256 abababababab..."):
         assert part in text

@@ -65,10 +65,12 @@ def test_report_opens_with_the_verdict_and_every_figure(report):
         assert f">{category}<" in visible
     verdict = json.loads((workdir / "results/verdict/knockdown_vs_control.json").read_text())
     assert verdict["verdict"] == "suppressed"
-    assert "knockdown_vs_control: SUPPRESSED (strength: direct targets only)" in text
-    assert " ".join(verdict["summary"].split()) in text
+    assert "knockdown_vs_control: SUPPRESSED (strength: strong)" in text
+    for words in (verdict["sentence"], verdict["summary"], f"strength 'strong': {verdict['strength_meaning']}",
+                  *(f"reason: {reason}" for reason in verdict["reasons"])):
+        assert " ".join(words.split()) in text
     assert "PPP3CA: effective, 28.2% of control expression remaining" in text
-    assert "er_core version 2: loaded" in text
+    assert "er_core version 2: loaded" in text and "hallmark version 7.0: loaded" in text
     # Every registered figure is embedded byte for byte in the page the browser loaded.
     start = dom.index("var results = {") + len("var results = ")
     results, _ = json.JSONDecoder().raw_decode(dom, start)

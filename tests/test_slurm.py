@@ -36,7 +36,7 @@ SLURM_ARGS = [
     "--seconds-between-status-checks", "2",
 ]  # fmt: skip
 #: Rules the Snakefile declares local: they must never reach SLURM.
-LOCAL_RULES = {"all", "gene_sets", "knockdown", "ora", "verdict", "summary"}
+LOCAL_RULES = {"all", "gene_sets", "knockdown", "ora", "direct_targets", "verdict", "summary"}
 SUBMITTED = re.compile(r"has been submitted with SLURM jobid (\d+) \(log: (\S+)\)\.")
 CONTRAST = "knockdown_vs_control"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from test_verdict import _DIRECT_DOWN, _EFFECTIVE, _OTHERS, _decide, _gsea
+from test_verdict import _DE_SETTINGS, _DIRECT_DOWN, _OTHERS, _decide, _direct, _gsea
 
 from knockseq.summary import SUMMARY_COLUMNS, summarise, write_summary
 from knockseq.verdict import EARLY
@@ -17,8 +17,8 @@ def _verdicts() -> list[dict]:
                         direct={**_DIRECT_DOWN, "genes": genes})
     treatment = {"contrast": "E2", "status": "not assessed", "thresholds": {"alpha": 0.05}, "targets": [], "note": "x"}
     e2 = _decide(_gsea(early=(2.5, 0.001)), knockdown=treatment,
-                 direct={**_DIRECT_DOWN, "direction": "up", "t": 7.0, "genes": genes})
-    e2["contrast"] = "E2_vs_vehicle"
+                 direct={**_direct(t=7.0, mean=1.1, ci=(0.8, 1.4)), "genes": genes},
+                 de_settings={**_DE_SETTINGS, "contrast": "E2_vs_vehicle", "test": "E2", "reference": "vehicle"})
     return [knockdown, e2]
 
 
@@ -31,6 +31,10 @@ def test_summary_table_and_heatmap_values():
     assert first["knockdown_remaining"] == "PPP3CA:27.2"
     assert (first["EARLY_NES"], first["EARLY_FDR"], first["er_sets_rank"]) == (-2.1, 0.001, "2,3")
     assert (first["ESR1_log2FC"], first["ESR1_call"]) == (-0.05, "unchanged")
+    assert (first["direct_pvalue"], first["direct_fdr"], first["direct_t"]) == (3e-4, 3e-4, -6.1)
+    assert (first["direct_mean_log2FC"], first["direct_ci_low"], first["direct_ci_high"]) == (-0.9, -1.2, -0.6)
+    assert (first["er_expressed"], first["ESR1_CPM"]) == (True, 730.0)
+    assert first["sentence"].startswith("Compared with control, knockdown lowered the ER target genes")
     assert (second["verdict"], second["knockdown"], second["knockdown_remaining"]) == ("activated", "not assessed", "")
     assert pd.isna(second["LATE_NES"])
     assert list(log2fc.index) == ["GREB1", "PGR", "ESR1"]

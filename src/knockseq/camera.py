@@ -13,8 +13,11 @@ estimated from the residuals of the linear model over the samples. A rotation te
 not chosen because it is self-contained (are the set's genes changed at all?) and would call a
 set significant in exactly the global shift the verdict must not mistake for ER suppression.
 
-This is limma's ``camera()`` with ``inter.gene.cor = NA`` (estimated) and ``use.ranks = FALSE``,
-with two documented differences: the per-gene statistic is DESeq2's Wald statistic (already on
+This is limma's ``camera()`` with ``inter.gene.cor = NA`` (estimated) and its defaults otherwise
+(``allow.neg.cor = FALSE``: a negative estimated correlation does not shrink the variance of the
+set's mean, so the VIF is never below 1), with ``use.ranks`` as an option (a Wilcoxon rank-sum test
+corrected for the same correlation, which a few extreme genes cannot carry), and with two
+documented differences: the per-gene statistic is DESeq2's Wald statistic (already on
 the z scale, where limma converts moderated t to z), and the residuals come from an ordinary
 least-squares fit of ``log2(normalised count + 1)`` on the contrast's design (limma fits the
 log-expression it is given).
@@ -44,14 +47,16 @@ class CameraResult:
         Mean Wald statistic of the set's genes.
     correlation : float or None
         Estimated mean inter-gene correlation of the set (None when m < 2 or no residual
-        degrees of freedom; then the VIF is 1).
+        degrees of freedom; then the VIF is 1), as estimated, negative values included.
     vif : float
-        Variance inflation factor applied to the set's mean.
+        Variance inflation factor applied to the test: ``1 + (m - 1) * correlation``, at least 1
+        unless negative correlations are allowed.
     t : float
-        The two-sample t statistic (set vs the other genes), corrected by the VIF.
+        The test statistic (set vs the other genes), corrected for the correlation: the
+        two-sample t of the set's mean, or with ``use_ranks`` the rank-sum z of the set's ranks.
     df : int
-        Degrees of freedom of ``t``: min(residual df, G - 2), as limma does when the
-        correlation is estimated.
+        Degrees of freedom of ``t``'s distribution: min(residual df, G - 2), as limma does when
+        the correlation is estimated.
     pvalue : float
         Two-sided p-value.
     direction : str
@@ -67,6 +72,7 @@ class CameraResult:
     df: int
     pvalue: float
     direction: str
+    use_ranks: bool = False
 
     def as_dict(self) -> dict[str, float | int | str | None]:
         """Plain-dict form, for JSON."""
@@ -74,9 +80,15 @@ class CameraResult:
 
 
 def camera(
-    statistic: pd.Series, log_expression: pd.DataFrame, design: np.ndarray, genes: Sequence[str]
+    statistic: pd.Series,
+    log_expression: pd.DataFrame,
+    design: np.ndarray,
+    genes: Sequence[str],
+    *,
+    use_ranks: bool = False,
+    allow_neg_cor: bool = False,
 ) -> CameraResult:
-    """CAMERA test of one gene set.
+    """CAMERA test of one gene set, as limma's ``camera(inter.gene.cor = NA)``.
 
     Parameters
     ----------
@@ -90,6 +102,11 @@ def camera(
         n_samples x p design matrix of the fitted model (full column rank).
     genes : sequence of str
         The set; genes absent from ``statistic`` are ignored.
+    use_ranks : bool
+        Test the set's ranks (limma's ``use.ranks = TRUE``) instead of its mean statistic.
+    allow_neg_cor : bool
+        Let a negative estimated correlation lower the variance (limma's ``allow.neg.cor``,
+        default False: the correlation counts as at least 0).
 
     Returns
     -------
@@ -111,9 +128,13 @@ def camera(
     correlation, df_residual = inter_gene_correlation(
         log_expression.loc[statistic.index[members]].to_numpy(dtype=float), np.asarray(design, dtype=float)
     )
-    vif = 1.0 if correlation is None else 1 + (m - 1) * correlation
+    applied = 0.0 if correlation is None else correlation if allow_neg_cor else max(correlation, 0.0)
+    vif = 1 + (m - 1) * applied
     df = n_genes - 2 if correlation is None else min(df_residual, n_genes - 2)
-    t, pvalue = competitive_t(values, members, vif, df)
+    if use_ranks:
+        t, pvalue = rank_sum_z(values, members, applied, df)
+    else:
+        t, pvalue = competitive_t(values, members, vif, df)
     return CameraResult(
         n_genes=m,
         n_background=n_genes,
@@ -124,6 +145,7 @@ def camera(
         df=int(df),
         pvalue=pvalue,
         direction="down" if t < 0 else "up",
+        use_ranks=use_ranks,
     )
 
 
@@ -155,6 +177,60 @@ def competitive_t(values: np.ndarray, members: np.ndarray, vif: float, df: int) 
     t = float(delta / np.sqrt(var_pooled * (vif / m + 1 / (n_genes - m))))
     pvalue = 2 * min(stdtr(df, t), stdtr(df, -t))
     return t, float(min(pvalue, 1.0))
+
+
+def rank_sum_z(values: np.ndarray, members: np.ndarray, correlation: float, df: float) -> tuple[float, float]:
+    """Wilcoxon rank-sum test of the set's genes against the others, with correlated set genes.
+
+    limma's ``rankSumTestWithCorrelation`` (Wu & Smyth 2012): the variance of the Mann-Whitney
+    U of m correlated genes against G - m independent ones, with the tie correction and the
+    continuity correction of half a unit.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Statistic of every gene, shape (G,).
+    members : numpy.ndarray
+        Boolean mask of the set's genes, shape (G,), m of them True.
+    correlation : float
+        Inter-gene correlation of the set's genes (0: the plain rank-sum test).
+    df : float
+        Degrees of freedom of the t distribution of z (``numpy.inf``: normal).
+
+    Returns
+    -------
+    z : float
+        Negative when the set's genes rank lower than the others: the continuity-corrected z
+        of the tail its sign points to.
+    pvalue : float
+        Two-sided: twice the smaller one-sided p-value, at most 1.
+    """
+    n_genes = len(values)
+    ranks = pd.Series(values).rank(method="average").to_numpy()
+    n1 = int(members.sum())
+    n2 = n_genes - n1
+    u = n1 * n2 + n1 * (n1 + 1) / 2 - ranks[members].sum()
+    mu = n1 * n2 / 2
+    if correlation == 0 or n1 == 1:
+        sigma2 = n1 * n2 * (n_genes + 1) / 12
+    else:
+        sigma2 = (
+            np.arcsin(1.0) * n1 * n2
+            + np.arcsin(0.5) * n1 * n2 * (n2 - 1)
+            + np.arcsin(correlation / 2) * n1 * (n1 - 1) * n2 * (n2 - 1)
+            + np.arcsin((correlation + 1) / 2) * n1 * (n1 - 1) * n2
+        ) / (2 * np.pi)
+    _, tie_counts = np.unique(ranks, return_counts=True)
+    if (tie_counts > 1).any():
+        sigma2 *= 1 - float(np.sum(tie_counts * (tie_counts + 1.0) * (tie_counts - 1.0))) / (
+            n_genes * (n_genes + 1.0) * (n_genes - 1.0)
+        )
+    # U counts how often a set gene ranks below another gene: large U means the set is low.
+    z_upper_tail = (u - 0.5 - mu) / np.sqrt(sigma2)
+    z_lower_tail = (u + 0.5 - mu) / np.sqrt(sigma2)
+    p_down, p_up = float(stdtr(df, -z_upper_tail)), float(stdtr(df, z_lower_tail))
+    z = -z_upper_tail if p_down < p_up else -z_lower_tail
+    return float(z), min(2 * min(p_down, p_up), 1.0)
 
 
 def inter_gene_correlation(expression: np.ndarray, design: np.ndarray) -> tuple[float | None, int]:

@@ -43,7 +43,9 @@ ER_CORE_SET = "KNOCKSEQ_ER_CORE"
 #: Version of the curated ER core list; bump it whenever ``er_core.gmt`` changes.
 ER_CORE_VERSION = "2"
 
-_BUILTINS = {"er_core": ("er_core.gmt", ER_CORE_VERSION)}
+#: Builtin collections: name -> (file in ``knockseq/data``, version). ``hallmark`` is MSigDB's
+#: hallmark collection (``data/hallmark.md``: release, licence and citation).
+_BUILTINS = {"er_core": ("er_core.gmt", ER_CORE_VERSION), "hallmark": ("h.all.v7.0.symbols.gmt", "7.0")}
 _SOURCE_KEYS = {
     "builtin": {"builtin"},
     "gmt": {"gmt"},
@@ -220,7 +222,7 @@ def check_gmt_genes(collection: GeneSetCollection, gene_ids: Sequence[str], gene
 
 
 def builtin_path(name: str) -> Path:
-    """Path of a gene-set file shipped with knockseq (``er_core``)."""
+    """Path of a gene-set file shipped with knockseq (``er_core``, ``hallmark``)."""
     if name not in _BUILTINS:
         raise InputError(
             f"unknown builtin gene set '{name}'.",

@@ -1,15 +1,20 @@
 """Was the knockdown effective? Expression of the siRNA targets in one contrast.
 
-For each target gene (symbol or gene id) :func:`assess_knockdown` reports its fold change, padj,
+For each target gene (symbol or gene id) :func:`assess_knockdown` reports its fold change, p-value,
 the percentage of control expression remaining and its normalised counts, and gives it a status:
 
 - ``effective``: ``percent_remaining <= effective_max_remaining`` (default 50) **and**
-  ``padj < alpha`` (default 0.05): at least halved, and not by chance;
+  ``pvalue < alpha`` (default 0.05): at least halved, and not by chance;
 - ``weak``: not effective, but ``percent_remaining <= weak_max_remaining`` (default 80) with
-  ``padj < alpha`` (a real but modest drop), or ``percent_remaining <= effective_max_remaining``
+  ``pvalue < alpha`` (a real but modest drop), or ``percent_remaining <= effective_max_remaining``
   without significance (a large drop the replicates cannot confirm);
 - ``failed``: anything else, including a target without a fold change (all-zero or removed by
   the DE pre-filter) and a significant drop leaving more than ``weak_max_remaining`` percent.
+
+Each target is a hypothesis named before the experiment, so its test is its own Wald p-value
+(``pvalue``), not the ``padj`` that corrects for testing every gene of the transcriptome and that
+independent filtering may leave empty. The contrast's status is its worst target's (every
+target must be down), which needs no correction across targets either.
 
 The headline ``percent_remaining`` is ``100 * 2 ** log2FoldChange``: the model's estimate, which
 accounts for size factors and the design's covariates (pairing, batch). The unshrunk
@@ -45,6 +50,12 @@ THRESHOLD_KEYS = ("effective_max_remaining", "weak_max_remaining", "alpha")
 #: Statuses from worst to best.
 STATUSES = ("failed", "weak", "effective")
 
+#: Which p-value decides a target's significance, as the knockdown JSON states it.
+TARGET_TEST = (
+    "each target is one pre-named hypothesis: its own Wald p-value (pvalue < alpha), not the transcriptome-wide "
+    "padj; the contrast takes its worst target's status, so no correction across targets is needed"
+)
+
 #: Status of a contrast that names no targets (a treatment).
 NOT_ASSESSED = "not assessed"
 
@@ -63,7 +74,7 @@ def assess_knockdown(
     ----------
     de_table : pandas.DataFrame
         The contrast's results (``results/de/{contrast}.tsv``): at least gene_id, gene_name,
-        log2FoldChange, padj; one row per gene.
+        log2FoldChange, pvalue, padj; one row per gene.
     normalized_counts : pandas.DataFrame
         ``results/de/{contrast}.normalized_counts.tsv``: gene_id, gene_name, then one column per
         sample used by the contrast.
@@ -75,16 +86,16 @@ def assess_knockdown(
         Gene symbols (matched case-sensitively against gene_name) or gene ids; empty for a
         treatment.
     thresholds : mapping
-        :data:`THRESHOLD_KEYS` (percentages, and the padj cut-off), as the config's ``knockdown:``
+        :data:`THRESHOLD_KEYS` (percentages, and the p-value cut-off), as the config's ``knockdown:``
         section gives them; other keys of that section (``targets``) are ignored.
 
     Returns
     -------
     dict
         ``contrast``, ``status`` (worst target's, or ``not assessed`` without targets),
-        ``thresholds``, ``headline`` (how percent_remaining is computed), ``note`` and
-        ``targets``: one dict per target with ``gene`` (as configured), gene_id,
-        gene_name, log2FoldChange, padj, percent_remaining, percent_remaining_counts,
+        ``thresholds``, ``headline`` (how percent_remaining is computed), ``test`` (which
+        p-value decides), ``note`` and ``targets``: one dict per target with ``gene`` (as
+        configured), gene_id, gene_name, log2FoldChange, pvalue, padj, percent_remaining, percent_remaining_counts,
         mean_normalized_test, mean_normalized_reference, status, normalized_counts
         (``{sample: value}``) and ``note`` (or None). Missing numbers are None.
 
@@ -101,6 +112,7 @@ def assess_knockdown(
             "status": NOT_ASSESSED,
             "thresholds": limits,
             "headline": None,
+            "test": None,
             "note": "the contrast names no knockdown targets (a treatment): knockdown not assessed.",
             "targets": [],
         }
@@ -115,7 +127,7 @@ def assess_knockdown(
     for target in targets:
         row, note = _match(de_table, target, name)
         gene_counts = counts.loc[row["gene_id"], used].astype(float)
-        lfc, padj = _number(row["log2FoldChange"]), _number(row["padj"])
+        lfc, pvalue = _number(row["log2FoldChange"]), _number(row["pvalue"])
         remaining = None if lfc is None else 100 * 2**lfc
         mean_test, mean_ref = float(gene_counts[test].mean()), float(gene_counts[reference].mean())
         if lfc is None:
@@ -126,12 +138,13 @@ def assess_knockdown(
                 "gene_id": row["gene_id"],
                 "gene_name": _text(row["gene_name"]),
                 "log2FoldChange": lfc,
-                "padj": padj,
+                "pvalue": pvalue,
+                "padj": _number(row["padj"]),
                 "percent_remaining": remaining,
                 "percent_remaining_counts": 100 * mean_test / mean_ref if mean_ref > 0 else None,
                 "mean_normalized_test": mean_test,
                 "mean_normalized_reference": mean_ref,
-                "status": target_status(remaining, padj, limits),
+                "status": target_status(remaining, pvalue, limits),
                 "normalized_counts": {s: float(v) for s, v in gene_counts.items()},
                 "note": note,
             }
@@ -141,6 +154,7 @@ def assess_knockdown(
         "status": min((r["status"] for r in reports), key=STATUSES.index),
         "thresholds": limits,
         "headline": "percent_remaining = 100 * 2^log2FoldChange (unshrunk model estimate)",
+        "test": TARGET_TEST,
         "note": None,
         "targets": reports,
     }
@@ -200,7 +214,7 @@ def absent_target(target: str, contrast: str, gene_names: pd.Series, source: str
 
 
 def target_status(
-    percent_remaining: float | None, padj: float | None, thresholds: Mapping[str, float]
+    percent_remaining: float | None, pvalue: float | None, thresholds: Mapping[str, float]
 ) -> str:
     """Status of one target, by the rules in the module docstring.
 
@@ -208,8 +222,8 @@ def target_status(
     ----------
     percent_remaining : float or None
         ``100 * 2 ** log2FoldChange``; None when there is no fold change.
-    padj : float or None
-        Adjusted p-value; None when not tested (counts as not significant).
+    pvalue : float or None
+        The target's own Wald p-value; None when not tested (counts as not significant).
     thresholds : mapping
         ``effective_max_remaining``, ``weak_max_remaining``, ``alpha``.
 
@@ -220,7 +234,7 @@ def target_status(
     """
     if percent_remaining is None:
         return "failed"
-    significant = padj is not None and padj < thresholds["alpha"]
+    significant = pvalue is not None and pvalue < thresholds["alpha"]
     large = percent_remaining <= thresholds["effective_max_remaining"]
     if large and significant:
         return "effective"

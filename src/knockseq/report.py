@@ -20,16 +20,18 @@ def verdict_rst(verdicts: Sequence[Mapping[str, Any]]) -> str:
     Returns
     -------
     str
-        Per contrast: verdict and strength, the one-line ``summary``, the reasons, the knockdown
-        status per target; then the gene-set provenance (of the first verdict: one run loads
+        Per contrast: verdict and strength, the plain ``sentence``, what the strength means, the
+        reasons, the one-line ``summary``, the knockdown status per target; then the gene-set provenance (of the first verdict: one run loads
         one collection for every contrast). No section titles, so it can be included anywhere.
     """
     lines = []
     for verdict in verdicts:
         knockdown = verdict["knockdown"]
         lines += [f"**{_rst(verdict['contrast'])}: {verdict['verdict'].upper()}** (strength: {_rst(verdict['strength'])})",
-                  "", _rst(verdict["summary"]), ""]
+                  "", _rst(verdict["sentence"]), "",
+                  f"- strength '{_rst(verdict['strength'])}': {_rst(verdict['strength_meaning'])}"]
         lines += [f"- reason: {_rst(reason)}" for reason in verdict["reasons"]]
+        lines.append(f"- in one line: {_rst(verdict['summary'])}")
         lines.append(f"- knockdown: {_rst(knockdown['status'])}")
         for target in knockdown["targets"]:
             remaining = target.get("percent_remaining")

@@ -20,8 +20,9 @@ from knockseq.verdict import EARLY, ESR1, LATE
 #: Leading columns of ``results/summary/verdicts.tsv``; one ``log2FC_<gene>`` column per ER core
 #: gene follows.
 SUMMARY_COLUMNS = [
-    "contrast", "verdict", "strength", "er_call", "signature", "direct_targets", "direct_t", "direct_pvalue",
-    "knockdown", "knockdown_remaining", "EARLY_NES", "EARLY_FDR", "LATE_NES", "LATE_FDR",
+    "contrast", "verdict", "strength", "er_call", "sentence", "er_expressed", "ESR1_CPM", "signature",
+    "direct_targets", "direct_t", "direct_pvalue", "direct_fdr", "direct_mean_log2FC", "direct_ci_low",
+    "direct_ci_high", "knockdown", "knockdown_remaining", "EARLY_NES", "EARLY_FDR", "LATE_NES", "LATE_FDR",
     "er_sets_rank", "other_sets_same_direction", "global_shift", "ESR1_log2FC", "ESR1_padj", "ESR1_call",
 ]
 
@@ -38,6 +39,9 @@ def summarise(verdicts: Sequence[dict[str, Any]]) -> tuple[pd.DataFrame, pd.Data
     -------
     table : pandas.DataFrame
         n_contrasts rows: :data:`SUMMARY_COLUMNS`, then ``log2FC_<gene>`` per ER core gene.
+        ``direct_pvalue`` is the direct-target test's p-value (the larger of CAMERA's mean and
+        rank tests), ``direct_fdr`` the same adjusted across the run's contrasts (the one the
+        verdict compares with ``verdict.fdr``); ``direct_t`` is CAMERA's mean-test t.
         ``knockdown_remaining`` is ``GENE:percent,...`` (empty for a treatment);
         ``er_sets_rank`` is the ER sets' ranks among the tested hallmark sets (``EARLY,LATE``).
     log2fc : pandas.DataFrame
@@ -48,15 +52,23 @@ def summarise(verdicts: Sequence[dict[str, Any]]) -> tuple[pd.DataFrame, pd.Data
     for verdict in verdicts:
         sets, spec, esr1 = verdict["gene_sets"], verdict["specificity"], verdict["esr1"]
         direct = verdict["direct_targets"]
+        effect = direct.get("effect") or {}
         row = {
             "contrast": verdict["contrast"],
             "verdict": verdict["verdict"],
             "strength": verdict["strength"],
             "er_call": verdict["er_call"],
+            "sentence": verdict["sentence"],
+            "er_expressed": verdict["er_program"]["expressed"],
+            "ESR1_CPM": verdict["er_program"]["esr1_cpm"],
             "signature": verdict["signature"]["call"],
             "direct_targets": direct.get("call"),
-            "direct_t": direct.get("t"),
+            "direct_t": (direct.get("camera") or {}).get("t"),
             "direct_pvalue": direct.get("pvalue"),
+            "direct_fdr": direct.get("fdr"),
+            "direct_mean_log2FC": effect.get("mean_log2FoldChange"),
+            "direct_ci_low": effect.get("ci_low"),
+            "direct_ci_high": effect.get("ci_high"),
             "knockdown": verdict["knockdown"]["status"],
             "knockdown_remaining": ",".join(
                 f"{t.get('gene_name') or t['gene']}:{t['percent_remaining']:.1f}"

@@ -18,7 +18,7 @@ from knockseq.fits import fit_groups, fit_spec
 from knockseq.schema import validate_config
 from knockseq.resources import FIT, VST, counts_shape, de_threads, job_resources
 
-# The jobs the verdicts wait on (fit, de, knockdown, gsea, verdict) start before QC and plots
+# The jobs the verdicts wait on (gene_sets, fit, de, knockdown, gsea, direct_targets, verdict) start before QC and plots
 # when they compete for cores or cluster slots: the answer comes first, the plots fill the gaps.
 VERDICT_PATH = 10
 

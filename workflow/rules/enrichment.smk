@@ -12,6 +12,8 @@ rule gene_sets:
         cache=config["gene_sets_cache"],
     log:
         "logs/gene_sets.log",
+    # On the verdict's path, and a download waits on the network, not a core: start it early.
+    priority: VERDICT_PATH
     conda:
         "../../envs/knockseq.yaml"
     script:
@@ -57,15 +59,32 @@ rule ora:
         "../scripts/ora.py"
 
 
+rule direct_targets:
+    input:
+        table="results/de/{contrast}.tsv",
+        normalized="results/de/{contrast}.normalized_counts.tsv",
+        metadata="results/de/{contrast}.json",
+        sheet=config["samples"],
+    output:
+        "results/direct_targets/{contrast}.json",
+    log:
+        "logs/direct_targets/{contrast}.log",
+    priority: VERDICT_PATH
+    conda:
+        "../../envs/knockseq.yaml"
+    script:
+        "../scripts/direct_targets.py"
+
+
 rule verdict:
     input:
         gsea="results/gsea/{contrast}.tsv",
         knockdown="results/knockdown/{contrast}.json",
         table="results/de/{contrast}.tsv",
-        normalized="results/de/{contrast}.normalized_counts.tsv",
         metadata="results/de/{contrast}.json",
         provenance="results/gene_sets/provenance.json",
-        sheet=config["samples"],
+        # Every contrast's direct-target test: their p-values are adjusted together (one FDR per run).
+        direct=expand("results/direct_targets/{contrast}.json", contrast=list(CONTRASTS)),
     output:
         report("results/verdict/{contrast}.json", caption="../report/verdict.rst", category="Verdict"),
     params:

@@ -1,30 +1,33 @@
 """Rule verdict: decide whether ER targets are suppressed in one contrast."""
 
 import json
+from pathlib import Path
 
-from knockseq.config import read_sample_sheet
 from knockseq.io import read_table
 from knockseq.step import run_step
-from knockseq.verdict import build_verdict, write_verdict
+from knockseq.verdict import adjust_across_contrasts, decide, write_verdict
+
+
+def _json(path: str) -> dict:
+    with open(path) as handle:
+        return json.load(handle)
 
 
 def main(snakemake) -> None:
     inputs = snakemake.input
-    loaded = {}
-    for key in ("knockdown", "provenance", "metadata"):
-        with open(inputs[key]) as handle:
-            loaded[key] = json.load(handle)
-    verdict = build_verdict(
+    contrast = snakemake.wildcards.contrast
+    direct = {Path(path).name.removesuffix(".json"): _json(path) for path in inputs.direct}
+    fdr = adjust_across_contrasts(direct)
+    verdict = decide(
         read_table(inputs.gsea),
-        loaded["knockdown"],
+        _json(inputs.knockdown),
         read_table(inputs.table),
-        read_table(inputs.normalized),
-        read_sample_sheet(inputs.sheet, counts_table=True),
-        loaded["metadata"],
-        loaded["provenance"],
-        fdr=snakemake.params.verdict["fdr"],
-        global_shift_share=snakemake.params.verdict["global_shift_share"],
-        contrast=snakemake.wildcards.contrast,
+        _json(inputs.provenance),
+        direct[contrast],
+        direct_fdr=fdr[contrast],
+        n_adjusted=sum(value is not None for value in fdr.values()),
+        thresholds=snakemake.params.verdict,
+        de_settings=_json(inputs.metadata),
     )
     write_verdict(verdict, snakemake.output[0])
 

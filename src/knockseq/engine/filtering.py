@@ -6,13 +6,15 @@ rejections exceed the curve's maximum minus the RMS of its residuals. PyDESeq2 f
 idea with its own smoother (another neighbourhood, robustness weighting and number of fits than
 R's ``clowess``) and lands on other thresholds (stock PyDESeq2 filters airway ``~ cell + dex``
 at baseMean 2.90, R at 4.503, alpha 0.1, though its p-values differ too). This module ports the
-rule, ``p.adjust(method = "BH")`` and ``stats::lowess`` (stats/src/lowess.c), so the padj are
+rule, ``p.adjust(method = "BH")`` (:mod:`knockseq.multitest`) and ``stats::lowess`` (stats/src/lowess.c), so the padj are
 R's to 1e-12.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from knockseq.multitest import bh_in_order, decreasing_order
 
 __all__ = ["lowess", "r_independent_filtering"]
 
@@ -131,27 +133,6 @@ def lowess(
     return fitted
 
 
-def _decreasing(pvalue: np.ndarray) -> np.ndarray:
-    """Indices of the non-NA p-values, largest first (ties in index order)."""
-    tested = np.flatnonzero(~np.isnan(pvalue))
-    return tested[np.argsort(-pvalue[tested], kind="stable")]
-
-
-def _bh_in_order(pvalue: np.ndarray, decreasing: np.ndarray) -> np.ndarray:
-    """BH adjustment of ``pvalue[decreasing]`` (:func:`_decreasing` order): n_genes values, NaN elsewhere."""
-    adjusted = np.full(len(pvalue), np.nan)
-    n = len(decreasing)
-    if n:
-        ranks = np.arange(n, 0, -1)
-        adjusted[decreasing] = np.minimum(1.0, np.minimum.accumulate(n / ranks * pvalue[decreasing]))
-    return adjusted
-
-
-def _p_adjust_bh(pvalue: np.ndarray) -> np.ndarray:
-    """``p.adjust(p, "BH")`` of n_genes p-values: NA stays NA and does not count towards n."""
-    return _bh_in_order(pvalue, _decreasing(pvalue))
-
-
 def r_independent_filtering(
     base_mean: np.ndarray, pvalue: np.ndarray, alpha: float = 0.1
 ) -> tuple[np.ndarray, float]:
@@ -184,10 +165,10 @@ def r_independent_filtering(
     cutoffs = np.quantile(base_mean, theta)  # R's quantile() type 7
 
     # one sort serves all 50 filters: each keeps a subset of the genes, in the same order
-    decreasing = _decreasing(pvalue)
+    decreasing = decreasing_order(pvalue)
 
     def filtered_padj(cutoff: float) -> np.ndarray:
-        return _bh_in_order(pvalue, decreasing[base_mean[decreasing] >= cutoff])
+        return bh_in_order(pvalue, decreasing[base_mean[decreasing] >= cutoff])
 
     with np.errstate(invalid="ignore"):
         rejections = np.array([np.sum(filtered_padj(c) < alpha) for c in cutoffs])
