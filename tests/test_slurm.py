@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import PROJECT
 from knockseq.resources import FIT, de_threads
@@ -134,6 +135,36 @@ def test_example_on_slurm_equals_local_run(slurm, tmp_path):
     assert f"mem={FIT.mem_mb(6, 506)}M" in record[fit_job]["Tres"]
     assert "cpu=1," in record[fit_job]["Tres"] and de_threads("r", "batched") == 1
     assert "cpu=2," in record[gsea_job]["Tres"]
+
+
+def test_datasets_on_slurm_equal_a_local_run(slurm, tmp_path):
+    # Two datasets of the bundled example's files (all six samples; a 2 vs 2 subset): each
+    # dataset's counts, fit, de and gsea are cluster jobs of their own.
+    blocks = {
+        "all": {"contrasts": {"kd": {"test": "knockdown", "reference": "control"}}},
+        "two": {"contrasts": {"kd": {"test": "knockdown", "reference": "control", "where": {"replicate": [1, 2]}}}},
+    }
+    text = yaml.safe_dump({"datasets": {name: {"samples": "config/samples.tsv", **block}
+                                        for name, block in blocks.items()}})
+    targets = [f"results/{name}/verdict/kd.json" for name in blocks]
+    runs = {}
+    for where in ("local", "cluster"):
+        workdir = copy_example(tmp_path / where)
+        (workdir / "datasets.yaml").write_text(text)
+        # Targets first: --configfile takes every following word as a file.
+        args = [*targets, "--configfile", str(workdir / "datasets.yaml")]
+        runs[where] = (workdir, snakemake(workdir, *args, *(["--cores", "2"] if where == "local" else SLURM_ARGS)))
+    (local, _), (cluster, run) = runs["local"], runs["cluster"]
+    for path in [*targets, "results/all/de/kd.tsv", "results/two/de/kd.tsv"]:
+        assert (cluster / path).read_bytes() == (local / path).read_bytes(), path
+    jobs = submissions(run.stdout + run.stderr)
+    assert sorted(jobs.values()) == sorted(["counts", "fit", "de", "gsea"] * 2)
+    record = slurm_record()
+    assert {job: record[job]["JobState"] for job in jobs} == {job: "COMPLETED" for job in jobs}
+    # Each dataset's fit asked for its own size: 6 and 4 samples x 506 genes.
+    fits = [record[job]["Tres"] for job, rule in jobs.items() if rule == "fit"]
+    asked = {int(re.search(r"mem=(\d+)M", tres).group(1)) for tres in fits}
+    assert asked == {FIT.mem_mb(6, 506), FIT.mem_mb(4, 506)}
 
 
 def wait_for_running(rule: str, run: subprocess.Popen, timeout: float = 120) -> int:

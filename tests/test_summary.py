@@ -44,14 +44,14 @@ def test_summary_table_and_heatmap_values():
 
 
 def test_written_summary_is_byte_stable(tmp_path):
-    paths = {}
     for run in ("a", "b"):
-        out = {"table": tmp_path / run / "verdicts.tsv", "values": tmp_path / run / "heatmap.tsv",
-               "png": tmp_path / run / "heatmap.png", "svg": tmp_path / run / "heatmap.svg"}
-        write_summary(_verdicts(), out["table"], tmp_path / run / "heatmap")
-        paths[run] = out
-    for key in ("table", "values", "png", "svg"):
-        assert paths["a"][key].read_bytes() == paths["b"][key].read_bytes(), key
+        write_summary(_verdicts(), tmp_path / run)
+    names = sorted(path.name for path in (tmp_path / "a").iterdir())
+    assert names == [f"{stem}.{ext}" for stem in ("er_targets_heatmap", "forest") for ext in ("png", "svg", "tsv")] + ["verdicts.tsv"]
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    paths = {"a": {"table": tmp_path / "a/verdicts.tsv", "values": tmp_path / "a/er_targets_heatmap.tsv",
+                   "png": tmp_path / "a/er_targets_heatmap.png", "svg": tmp_path / "a/er_targets_heatmap.svg"}}
     assert paths["a"]["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = paths["a"]["svg"].read_text()
     assert "GREB1" in svg and "E2_vs_vehicle" in svg and EARLY not in svg

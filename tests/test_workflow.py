@@ -119,8 +119,8 @@ def test_forced_rerun_is_byte_identical(example_run):
     snakemake(workdir, "--cores", "2", "--forceall")
     after = {p.relative_to(results): p.read_bytes() for p in sorted(results.rglob("*")) if p.is_file()}
     # Fixed float format, sorted rows, seeded GSEA: a rerun can be checked with cmp.
-    # 20 step outputs and 38 plot files (figures as PNG, SVG and TSV; the verdict page).
-    assert len(before) == 59 and after.keys() == before.keys()
+    # 20 step outputs and 41 plot files (figures as PNG, SVG and TSV; the verdict page).
+    assert len(before) == 62 and after.keys() == before.keys()
     assert [path for path in before if before[path] != after[path]] == []
 
 

@@ -1,7 +1,7 @@
 """Run settings: the sample sheet and the cross-field checks of the configuration.
 
 The JSON schemas in ``workflow/schemas/`` check each field on its own (types, enums, defaults;
-for the config through :func:`knockseq.schema.validate_config`);
+for the config through :func:`knockseq.schema.check_schema`);
 this module checks what a schema cannot: that the sheet is readable and consistent, that every
 contrast, covariate and ``where`` filter refers to columns and levels that exist (through
 :func:`knockseq.design.build_design`, where those checks live), and that the knockdown thresholds

@@ -6,28 +6,45 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from knockseq.io import write_text
+import pandas as pd
+
+from knockseq.io import read_table, write_text
 
 
-def verdict_rst(verdicts: Sequence[Mapping[str, Any]]) -> str:
+def verdict_rst(
+    verdicts: Sequence[Mapping[str, Any]], datasets: Sequence[str] | None = None, compare: pd.DataFrame | None = None
+) -> str:
     """The verdict of every contrast as reStructuredText, for the report's first page.
 
     Parameters
     ----------
     verdicts : sequence of mapping
         ``results/verdict/{contrast}.json`` per contrast, in config order.
+    datasets : sequence of str, optional
+        The dataset of each verdict, over several datasets: contrasts are then named
+        ``dataset/contrast`` and each dataset's gene-set provenance is listed.
+    compare : pandas.DataFrame, optional
+        ``results/summary/compare.tsv``: each compared group's line comes first.
 
     Returns
     -------
     str
-        Per contrast: verdict and strength, the plain ``sentence``, what the strength means, the
-        reasons, the one-line ``summary``, the knockdown status per target; then the gene-set provenance (of the first verdict: one run loads
-        one collection for every contrast). No section titles, so it can be included anywhere.
+        Each compared group's one line; then per contrast: verdict and strength, the plain
+        ``sentence``, what the strength means, the reasons, the one-line ``summary``, the
+        knockdown status per target; then the gene-set provenance (of each dataset's first
+        verdict: a dataset loads one collection for every contrast). No section titles, so it
+        can be included anywhere.
     """
     lines = []
-    for verdict in verdicts:
+    if compare is not None and len(compare):
+        lines += ["**Compared groups**", ""]
+        lines += [f"- {_rst(line)}" for line in compare["line"]]
+        lines.append("")
+    names = [verdict["contrast"] if datasets is None else f"{dataset}/{verdict['contrast']}"
+             for dataset, verdict in zip(datasets or [None] * len(verdicts), verdicts)]
+    for name, verdict in zip(names, verdicts):
         knockdown = verdict["knockdown"]
-        lines += [f"**{_rst(verdict['contrast'])}: {verdict['verdict'].upper()}** (strength: {_rst(verdict['strength'])})",
+        lines += [f"**{_rst(name)}: {verdict['verdict'].upper()}** (strength: {_rst(verdict['strength'])})",
                   "", _rst(verdict["sentence"]), "",
                   f"- strength '{_rst(verdict['strength'])}': {_rst(verdict['strength_meaning'])}"]
         lines += [f"- reason: {_rst(reason)}" for reason in verdict["reasons"]]
@@ -38,9 +55,12 @@ def verdict_rst(verdicts: Sequence[Mapping[str, Any]]) -> str:
             lines.append(f"- {_rst(target.get('gene_name') or target['gene'])}: {_rst(target['status'])}"
                          + (f", {remaining:.1f}% of control expression remaining" if remaining is not None else ""))
         lines.append("")
-    if verdicts:
-        lines += ["**Gene sets used**", ""]
-        for entry in verdicts[0]["provenance"]:
+    firsts: dict[str, Mapping[str, Any]] = {}
+    for dataset, verdict in zip(datasets or [""] * len(verdicts), verdicts):
+        firsts.setdefault(dataset, verdict)
+    for dataset, verdict in firsts.items():
+        lines += [f"**Gene sets used{' in ' + _rst(dataset) if dataset else ''}**", ""]
+        for entry in verdict["provenance"]:
             sha = (entry.get("sha256") or "")[:12]
             lines.append(f"- {_rst(entry['name'])} version {_rst(str(entry.get('version')))}: {entry['status']}, "
                          f"{entry.get('n_sets', 0)} set(s), from {_rst(str(entry.get('source')))}"
@@ -56,12 +76,21 @@ def _rst(text: str) -> str:
     return text
 
 
-def write_verdict_page(verdicts: Sequence[Mapping[str, Any]], rst_path: str | os.PathLike,
-                       html_path: str | os.PathLike) -> None:
-    """Write :func:`verdict_rst` and its HTML rendering (docutils), atomically."""
+def write_verdict_page(
+    verdicts: Sequence[Mapping[str, Any]],
+    rst_path: str | os.PathLike,
+    html_path: str | os.PathLike,
+    *,
+    datasets: Sequence[str] | None = None,
+    compare: str | os.PathLike | None = None,
+) -> None:
+    """Write :func:`verdict_rst` and its HTML rendering (docutils), atomically.
+
+    ``compare`` is the path of ``results/summary/compare.tsv``, when groups are compared.
+    """
     from docutils.core import publish_string
 
-    text = verdict_rst(verdicts)
+    text = verdict_rst(verdicts, datasets, None if compare is None else read_table(compare))
     write_text(text, rst_path)
     html = publish_string(text, writer="html", settings_overrides={"title": "knockseq verdicts",
                                                                          "embed_stylesheet": True})

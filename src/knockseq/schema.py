@@ -4,8 +4,8 @@ The schema is the one home of every option's type, range and default; this modul
 (filling defaults in place, as Snakemake's ``validate`` does) and turns the first violation into
 an :class:`~knockseq.errors.InputError` that names the config key, the bad value and the fix:
 the closest valid key for a misspelt one (difflib), the allowed range and default for a number
-out of range. It then checks that every input file the config names exists, so a wrong path stops
-the run when the Snakefile is parsed. Nothing in the config is evaluated: column names must match
+out of range. :func:`check_paths` checks that every input file a dataset's settings name exists,
+so a wrong path stops the run when the Snakefile is parsed. Nothing in the config is evaluated: column names must match
 the schema's identifier pattern, and values are compared as text.
 """
 
@@ -58,8 +58,10 @@ def _with_defaults(validator_class: type) -> type:
 _Validator = _with_defaults(Draft202012Validator)
 
 
-def validate_config(config: dict[str, Any], schema: str | os.PathLike, *, source: str = "the config") -> dict[str, Any]:
-    """Check ``config`` against the schema, fill in its defaults, and check its input paths exist.
+def check_schema(
+    config: dict[str, Any], schema: str | os.PathLike, *, source: str = "the config", prefix: str = ""
+) -> dict[str, Any]:
+    """Check ``config`` against the schema and fill in its defaults.
 
     Parameters
     ----------
@@ -69,6 +71,9 @@ def validate_config(config: dict[str, Any], schema: str | os.PathLike, *, source
         ``workflow/schemas/config.schema.yaml``.
     source : str
         Where the config came from (its file), named in messages.
+    prefix : str
+        Put before every key a message names: a dataset's settings are checked as a
+        configuration of their own, and their keys are ``datasets.NAME.KEY`` in the user's file.
 
     Returns
     -------
@@ -79,55 +84,47 @@ def validate_config(config: dict[str, Any], schema: str | os.PathLike, *, source
     ------
     InputError
         The first key that breaks the schema (unknown key, wrong type, value out of range or not
-        allowed, missing required key), or a ``counts``, ``annotation``, ``tx2gene`` or ``gmt``
-        path that does not exist (relative paths are taken from the current folder, the one
-        Snakemake runs in).
+        allowed, missing required key). Input paths are checked per dataset
+        (:func:`check_paths`, from :func:`knockseq.datasets.load_datasets`).
     """
-    check_schema(config, schema, source=source)
-    _check_paths(config, source)
-    return config
-
-
-def check_schema(config: dict[str, Any], schema: str | os.PathLike, *, source: str = "the config") -> dict[str, Any]:
-    """:func:`validate_config` without the path checks (for defaults outside a run, e.g. in tests)."""
     rules = yaml.safe_load(Path(schema).read_text())
     # Checked before defaults are filled: a failed oneOf branch would fill its defaults into the
     # entry being explained.
     error = next(iter(Draft202012Validator(rules).iter_errors(config)), None)
     if error is not None:
-        raise _explain(error, rules, source)
+        raise _explain(error, rules, source, prefix)
     _Validator(rules).validate(config)
     return config
 
 
-def _key(path: Sequence[Any]) -> str:
+def _key(path: Sequence[Any], prefix: str = "") -> str:
     """Dotted config key of a schema error path: ``gsea.permutations``, ``gene_sets[2].gmt`` (1-based)."""
     text = ""
     for part in path:
         text += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
+    return prefix + text if text else prefix.rstrip(".") or "(top level)"
 
 
-def _explain(error: ValidationError, rules: dict[str, Any], source: str) -> InputError:
+def _explain(error: ValidationError, rules: dict[str, Any], source: str, prefix: str = "") -> InputError:
     """An InputError for one schema violation: key, bad value, fix."""
-    key = _key(error.absolute_path)
+    key = _key(error.absolute_path, prefix)
     value = error.instance
     schema = error.schema if isinstance(error.schema, dict) else {}
     kind = error.validator
     if kind == "oneOf" and isinstance(value, dict) and "gene_sets" in error.absolute_path:
-        return _explain_source(error, rules, source)
+        return _explain_source(error, rules, source, prefix)
     if kind == "additionalProperties":
         allowed = sorted(schema.get("properties", {}))
         unknown = [name for name in value if name not in allowed]
         name = unknown[0]
-        where = f"{key}.{name}" if error.absolute_path else name
+        where = f"{key}.{name}" if error.absolute_path else prefix + name
         close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
         fix = f"rename it to `{close[0]}`, the closest valid key" if close else "remove it"
         return _error(f"unknown key `{where}`.", source,
                       f"{fix} (valid keys{' of ' + key if error.absolute_path else ''}: {', '.join(allowed)}).")
     if kind == "required":
         missing = [name for name in error.validator_value if name not in value][0]
-        where = f"{key}.{missing}" if error.absolute_path else missing
+        where = f"{key}.{missing}" if error.absolute_path else prefix + missing
         return _error(f"`{where}` is missing.", source, f"add `{missing}:` ({_describe(schema['properties'][missing])}).")
     if kind == "enum" and "propertyNames" in error.schema_path:
         close = difflib.get_close_matches(str(value), [str(v) for v in error.validator_value], n=1, cutoff=0.6)
@@ -166,10 +163,10 @@ def _explain(error: ValidationError, rules: dict[str, Any], source: str) -> Inpu
     return _error(f"`{key}`: {error.message}.", source, f"set it to {_describe(schema)}.")
 
 
-def _explain_source(error: ValidationError, rules: dict[str, Any], source: str) -> InputError:
+def _explain_source(error: ValidationError, rules: dict[str, Any], source: str, prefix: str = "") -> InputError:
     """A gene_sets entry that matches no kind of source: the kind it names, and what is wrong with it."""
     entry = error.instance
-    key = _key(error.absolute_path)
+    key = _key(error.absolute_path, prefix)
     branches = {next(iter(branch["required"])): branch for branch in error.validator_value}
     kinds = [kind for kind in branches if kind in entry]
     if len(kinds) != 1:
@@ -182,7 +179,7 @@ def _explain_source(error: ValidationError, rules: dict[str, Any], source: str) 
     inner = next(Draft202012Validator(branches[kind]).iter_errors(entry))
     inner.path.extendleft(reversed(list(error.absolute_path)))
     inner.schema_path.extendleft(reversed(list(error.schema_path) + [list(branches).index(kind)]))
-    return _explain(inner, rules, source)
+    return _explain(inner, rules, source, prefix)
 
 
 def _error(message: str, source: str, fix: str) -> InputError:
@@ -221,8 +218,10 @@ def _describe(schema: dict[str, Any]) -> str:
     return text
 
 
-def _check_paths(config: dict[str, Any], source: str) -> None:
-    """Raise if an input file the config names does not exist."""
+def check_paths(config: dict[str, Any], source: str) -> None:
+    """Raise if an input file a (single-dataset) configuration names does not exist: ``counts``,
+    ``annotation``, ``tx2gene`` or a ``gmt`` (relative paths are taken from the current folder,
+    the one Snakemake runs in)."""
     for key, what in _PATH_KEYS.items():
         if config[key] is not None and not Path(config[key]).exists():
             raise InputError(f"file not found (config key `{key}`).", path=config[key],

@@ -1,20 +1,25 @@
-"""One summary across contrasts: a table of every verdict and a heatmap of the ER targets' fold changes.
+"""One summary across contrasts (and datasets): a table of every verdict, a heatmap of the ER
+targets' fold changes and a forest plot of each contrast's direct-target effect.
 
-Both are built from the verdict JSONs alone (``results/verdict/{contrast}.json``), which carry
-every number they show, so the summary needs no other step's output.
+All are built from the verdict JSONs alone (``results/verdict/{contrast}.json``), which carry
+every number they show, so the summary needs no other step's output. Over several datasets the
+table gains a ``dataset`` column, the heatmap groups its columns by dataset, and the ``compare:``
+groups are pooled (:mod:`knockseq.compare`).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from knockseq.compare import compare
 from knockseq.io import write_tsv
-from knockseq.plots.style import pyplot, write_figure
+from knockseq.plots.style import write_figure
+from knockseq.plots.summary import forest, heatmap
 from knockseq.verdict import EARLY, ESR1, LATE
 
 #: Leading columns of ``results/summary/verdicts.tsv``; one ``log2FC_<gene>`` column per ER core
@@ -27,13 +32,18 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def summarise(verdicts: Sequence[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def summarise(
+    verdicts: Sequence[dict[str, Any]], datasets: Sequence[str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The cross-contrast table and the ER target log2FC matrix.
 
     Parameters
     ----------
     verdicts : sequence of dict
         One verdict (:func:`knockseq.verdict.decide`) per contrast, in config order.
+    datasets : sequence of str, optional
+        The dataset of each verdict, for a run over several datasets: the table then starts
+        with a ``dataset`` column and the matrix's columns are ``dataset/contrast``.
 
     Returns
     -------
@@ -46,10 +56,11 @@ def summarise(verdicts: Sequence[dict[str, Any]]) -> tuple[pd.DataFrame, pd.Data
         ``er_sets_rank`` is the ER sets' ranks among the tested hallmark sets (``EARLY,LATE``).
     log2fc : pandas.DataFrame
         n_genes x n_contrasts log2 fold changes of the ER core genes and ESR1 (NA where a gene
-        has no statistic), index ``gene``.
+        has no statistic), index ``gene``: genes are symbols, so datasets keyed by other ids
+        (Ensembl in one, Entrez in another) line up.
     """
     rows, columns = [], {}
-    for verdict in verdicts:
+    for index, verdict in enumerate(verdicts):
         sets, spec, esr1 = verdict["gene_sets"], verdict["specificity"], verdict["esr1"]
         direct = verdict["direct_targets"]
         effect = direct.get("effect") or {}
@@ -88,66 +99,77 @@ def summarise(verdicts: Sequence[dict[str, Any]]) -> tuple[pd.DataFrame, pd.Data
         genes = {g["gene"]: g.get("log2FoldChange") for g in direct["genes"]}
         genes[ESR1] = esr1.get("log2FoldChange")
         row.update({f"log2FC_{gene}": value for gene, value in genes.items() if gene != ESR1})
+        if datasets is not None:
+            row = {"dataset": datasets[index], **row}
         rows.append(row)
-        columns[verdict["contrast"]] = genes
+        columns[_label(verdict, datasets, index)] = genes
     table = pd.DataFrame(rows)
-    table = table[SUMMARY_COLUMNS + [c for c in table.columns if c not in SUMMARY_COLUMNS]]
+    leading = ["dataset", *SUMMARY_COLUMNS] if datasets is not None else SUMMARY_COLUMNS
+    table = table[leading + [c for c in table.columns if c not in leading]]
     log2fc = pd.DataFrame(columns, dtype=float).rename_axis("gene")
     return table, log2fc
 
 
-def heatmap(log2fc: pd.DataFrame, verdicts: pd.Series):
-    """Heatmap of ER target log2 fold changes, genes x contrasts, each column titled by its verdict.
-
-    Parameters
-    ----------
-    log2fc : pandas.DataFrame
-        n_genes x n_contrasts, from :func:`summarise`.
-    verdicts : pandas.Series
-        Verdict per contrast (index: contrast names, the columns of ``log2fc``).
+def effects(verdicts: Sequence[dict[str, Any]], datasets: Sequence[str] | None = None) -> pd.DataFrame:
+    """Each contrast's direct-target effect, as the forest plot draws it.
 
     Returns
     -------
-    matplotlib.figure.Figure
-        Blue for down, red for up (ColorBrewer RdBu, readable with red-green colour blindness),
-        symmetric around 0, values printed in the cells, grey where a gene has no statistic.
+    pandas.DataFrame
+        n_contrasts rows: ``label`` (contrast, or dataset/contrast), ``verdict``, ``mean``,
+        ``ci_low``, ``ci_high`` (NaN where the direct targets were not tested).
     """
-    plt = pyplot()
-    values = log2fc.to_numpy(dtype=float)
-    finite = np.abs(values[np.isfinite(values)])
-    limit = max(float(finite.max()) if finite.size else 1.0, 0.5)
-    n_genes, n_contrasts = values.shape
-    fig, ax = plt.subplots(figsize=(max(4.5, 2.4 + 1.1 * n_contrasts), 1.6 + 0.32 * n_genes), layout="constrained")
-    cmap = plt.get_cmap("RdBu_r").with_extremes(bad="#d9d9d9")
-    image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=-limit, vmax=limit, aspect="auto")
-    ax.set_xticks(range(n_contrasts), [f"{c}\n{verdicts[c]}" for c in log2fc.columns], rotation=30, ha="right",
-                  fontsize=10)
-    ax.set_yticks(range(n_genes), list(log2fc.index), fontsize=10)
-    for i in range(n_genes):
-        for j in range(n_contrasts):
-            if np.isfinite(values[i, j]):
-                ax.text(j, i, f"{values[i, j]:.1f}", ha="center", va="center", fontsize=8,
-                        color="white" if abs(values[i, j]) > 0.6 * limit else "black")
-    if ESR1 in log2fc.index:  # ESR1 itself, below the targets it drives
-        ax.axhline(list(log2fc.index).index(ESR1) - 0.5, color="black", linewidth=1.5)
-    fig.colorbar(image, ax=ax, label="log2 fold change (test / reference)", shrink=0.6)
-    ax.set_title("Direct ER targets and ESR1\nacross contrasts", fontsize=11)
-    return fig
+    rows = []
+    for index, verdict in enumerate(verdicts):
+        effect = verdict["direct_targets"].get("effect") or {}
+        rows.append({"label": _label(verdict, datasets, index), "verdict": verdict["verdict"],
+                     "mean": effect.get("mean_log2FoldChange", np.nan), "ci_low": effect.get("ci_low", np.nan),
+                     "ci_high": effect.get("ci_high", np.nan)})
+    return pd.DataFrame(rows, columns=["label", "verdict", "mean", "ci_low", "ci_high"]).astype(
+        {"mean": float, "ci_low": float, "ci_high": float})
 
 
-def write_summary(verdicts: Sequence[dict[str, Any]], table_path: str | os.PathLike,
-                  heatmap_stem: str | os.PathLike) -> None:
-    """Write the summary table and the heatmap (PNG, SVG and its values as TSV), atomically.
+def _label(verdict: dict[str, Any], datasets: Sequence[str] | None, index: int) -> str:
+    return verdict["contrast"] if datasets is None else f"{datasets[index]}/{verdict['contrast']}"
+
+
+def write_summary(
+    verdicts: Sequence[dict[str, Any]],
+    out: str | os.PathLike,
+    *,
+    datasets: Sequence[str] | None = None,
+    groups: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+) -> None:
+    """Write the summary folder, atomically: table, heatmap and forest plot (PNG, SVG, TSV each).
 
     Parameters
     ----------
-    verdicts : sequence of dict
+    verdicts, datasets
         As for :func:`summarise`.
-    table_path : str or PathLike
-        ``results/summary/verdicts.tsv``.
-    heatmap_stem : str or PathLike
-        Path of the heatmap without extension (``.png``, ``.svg``, ``.tsv`` are added).
+    out : str or PathLike
+        The folder: ``results/summary`` (or ``results/{dataset}/summary``). It gets
+        ``verdicts.tsv``, ``er_targets_heatmap.{png,svg,tsv}``, ``forest.{png,svg,tsv}`` and,
+        with ``groups`` (even none), ``compare.tsv`` and ``compare_members.tsv``.
+    groups : mapping, optional
+        The ``compare:`` groups (:func:`knockseq.datasets.compare_groups`), pooled below the
+        contrasts in the forest plot.
     """
-    table, log2fc = summarise(verdicts)
-    write_tsv(table, table_path)
-    write_figure(heatmap(log2fc, table.set_index("contrast")["verdict"]), log2fc.reset_index(), heatmap_stem)
+    table, log2fc = summarise(verdicts, datasets)
+    write_tsv(table, f"{out}/verdicts.tsv")
+    labels = pd.Series({column: f"{column.split('/')[-1]}\n{verdict['verdict']}"
+                        for column, verdict in zip(log2fc.columns, verdicts)})
+    by_dataset = None if datasets is None else pd.Series(dict(zip(log2fc.columns, datasets)))
+    write_figure(heatmap(log2fc, labels, by_dataset), log2fc.reset_index(), f"{out}/er_targets_heatmap")
+    per_contrast = effects(verdicts, datasets)
+    pooled = None
+    if groups is not None:
+        keyed = {(dataset, verdict["contrast"]): verdict for dataset, verdict in zip(datasets or [], verdicts)}
+        group_table, members = compare(groups, keyed)
+        write_tsv(group_table, f"{out}/compare.tsv")
+        write_tsv(members, f"{out}/compare_members.tsv")
+        pooled = pd.DataFrame({"label": [f"{g} (pooled)" for g in group_table["group"]],
+                               "mean": group_table["pooled_log2FC"], "ci_low": group_table["pooled_ci_low"],
+                               "ci_high": group_table["pooled_ci_high"]}).astype(
+            {"mean": float, "ci_low": float, "ci_high": float})
+    values = per_contrast if pooled is None else pd.concat([per_contrast, pooled.assign(verdict="pooled")])
+    write_figure(forest(per_contrast, pooled), values.reset_index(drop=True), f"{out}/forest")

@@ -76,8 +76,9 @@ CASES = [
     # ---- the config file: keys, types, ranges -------------------------------------------------
     Case("config-unknown-key", "Config", "a misspelt top-level option", _config(anotation=None),
          "config/config.yaml: unknown key `anotation`. Fix: rename it to `annotation`, the closest valid key "
-         "(valid keys: annotation, contrasts, counts, counts_from_abundance, de, design, format, gene_sets, "
-         "gene_sets_cache, gsea, knockdown, ora, resources, samples, strandedness, tx2gene, verdict).", "parse"),
+         "(valid keys: annotation, compare, contrasts, counts, counts_from_abundance, datasets, de, design, format, "
+         "gene_sets, gene_sets_cache, gsea, knockdown, ora, resources, samples, strandedness, tx2gene, verdict).",
+         "parse"),
     Case("config-unknown-nested-key", "Config", "a misspelt option inside a section",
          _section("gsea", permutation=1000),
          f"config/config.yaml: unknown key `gsea.permutation`. Fix: rename it to `permutations`, the closest valid "

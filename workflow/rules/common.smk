@@ -12,14 +12,14 @@ SRC = os.path.join(workflow.basedir, "src")
 sys.path.insert(0, SRC)
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
 
-from knockseq.config import parse_contrasts, read_sample_sheet
+from knockseq.datasets import compare_groups, load_datasets
 from knockseq.errors import InputError
-from knockseq.fits import fit_groups, fit_spec
-from knockseq.schema import validate_config
+from knockseq.schema import check_schema
 from knockseq.resources import FIT, VST, counts_shape, de_threads, job_resources
 
-# The jobs the verdicts wait on (gene_sets, fit, de, knockdown, gsea, direct_targets, verdict) start before QC and plots
-# when they compete for cores or cluster slots: the answer comes first, the plots fill the gaps.
+# The jobs the verdicts wait on (gene_sets, fit, de, knockdown, gsea, direct_targets, verdict)
+# start before QC and plots when they compete for cores or cluster slots: the answer comes
+# first, the plots fill the gaps.
 VERDICT_PATH = 10
 
 
@@ -32,85 +32,156 @@ if not workflow.overwrite_configfiles:
 
 try:
     # The one check of the config: schema (defaults filled in), with messages naming the key
-    # and the fix, and every input path it names.
-    validate_config(config, os.path.join(workflow.basedir, "workflow/schemas/config.schema.yaml"),
-                    source=", ".join(map(str, workflow.configfiles)) or "the config")
-    SAMPLES = read_sample_sheet(config["samples"], counts_table=config["counts"] is not None)
-    validate(SAMPLES, "../schemas/samples.schema.yaml")
-    # Every cross-field check, the design's too (replicates, confounding, rank), so a bad design
-    # stops the run before any job starts rather than after the counts are built.
-    CONTRASTS = {c.name: c for c in parse_contrasts(config, SAMPLES, config["samples"])}
-    # Contrasts with the same samples, variable, reference, covariates and fit options share
-    # one DESeq2 fit (results/de/fits/{fit}.pkl), as R's results(dds, contrast=) share DESeq(dds).
-    FITS = fit_groups([c.as_dict() for c in CONTRASTS.values()], SAMPLES, config["design"], config["de"])
-    FIT_OF = {name: fit for fit, names in FITS.items() for name in names}
-    # Cores of the fit and de jobs (one where the engine is vectorised in one process).
-    DE_THREADS = de_threads(config["de"]["compat"], config["de"]["engine"])
+    # and the fix; then each dataset's settings, input paths, sheet and contrasts, the design's
+    # checks included (replicates, confounding, rank), so a bad design stops the run before any
+    # job starts rather than after the counts are built. A run without `datasets:` is one
+    # dataset named "" whose outputs are results/...
+    SOURCE = ", ".join(map(str, workflow.configfiles)) or "the config"
+    check_schema(config, os.path.join(workflow.basedir, "workflow/schemas/config.schema.yaml"), source=SOURCE)
+    DATASETS = load_datasets(config, os.path.join(workflow.basedir, "workflow/schemas/config.schema.yaml"),
+                             source=SOURCE)
+    for _dataset in DATASETS.values():
+        validate(_dataset.samples, "../schemas/samples.schema.yaml")
+    GROUPS = compare_groups(config.get("compare") or {}, DATASETS, SOURCE)
 except InputError as error:
     raise WorkflowError(f"knockseq: {error}") from None
 
+#: True for a run over several datasets (`datasets:`): every per-dataset path gains a
+#: {dataset} folder, and results/summary/ spans them all.
+MULTI = "" not in DATASETS
+DS = "{dataset}/" if MULTI else ""
+#: Report subcategories: of per-contrast figures, and of a dataset's other outputs.
+SUBCATEGORY = "{dataset}: {contrast}" if MULTI else "{contrast}"
+DATASET = "{dataset}" if MULTI else None
+
 
 wildcard_constraints:
-    contrast="|".join(re.escape(name) for name in CONTRASTS),
+    # (?!) matches nothing: without datasets no path has a {dataset} folder.
+    dataset="|".join(re.escape(name) for name in DATASETS if name) or "(?!)",
+    contrast="|".join(sorted({re.escape(c) for d in DATASETS.values() for c in d.contrasts})),
+    fit="|".join(sorted({re.escape(f) for d in DATASETS.values() for f in d.fits})),
+
+
+def results(path):
+    """A per-dataset output path pattern: results/PATH, or results/{dataset}/PATH over datasets."""
+    return f"results/{DS}{path}"
+
+
+def logs(path):
+    """A per-dataset log path pattern: logs/PATH, or logs/{dataset}/PATH over datasets."""
+    return f"logs/{DS}{path}"
+
+
+def dataset(wildcards):
+    """The Dataset of a job."""
+    return DATASETS[wildcards.dataset if MULTI else ""]
+
+
+def setting(key):
+    """An input or params function: the job's dataset's value of config key ``key``."""
+    return lambda wildcards: dataset(wildcards).config[key]
+
+
+def sheet_path(wildcards):
+    """The job's dataset's sample sheet."""
+    return dataset(wildcards).config["samples"]
+
+
+def counts_table(wildcards):
+    """True when the job's dataset reads one count table (its sheet then needs no quant column)."""
+    return dataset(wildcards).config["counts"] is not None
 
 
 def quant_inputs(wildcards):
     """Every quantifier output the count table is built from (files or folders)."""
-    if config["counts"] is not None:
-        return [config["counts"]]
-    return list(SAMPLES["quant"])
+    settings = dataset(wildcards).config
+    if settings["counts"] is not None:
+        return [settings["counts"]]
+    return list(dataset(wildcards).samples["quant"])
 
 
 def reference_inputs(wildcards):
     """Annotation and tx2gene files, when configured."""
-    return {key: config[key] for key in ("annotation", "tx2gene") if config[key] is not None}
+    settings = dataset(wildcards).config
+    return {key: settings[key] for key in ("annotation", "tx2gene") if settings[key] is not None}
 
 
 def local_gmt_inputs(wildcards):
     """Local GMT files among the configured gene set sources."""
-    return [source["gmt"] for source in config["gene_sets"] if "gmt" in source]
+    return [source["gmt"] for source in dataset(wildcards).config["gene_sets"] if "gmt" in source]
 
 
 def contrast_spec(wildcards):
     """The contrast of this job as a plain dict."""
-    return CONTRASTS[wildcards.contrast].as_dict()
+    return dataset(wildcards).contrasts[wildcards.contrast].as_dict()
 
 
 def fit_path(wildcards):
     """The pickled fit shared by this job's contrast."""
-    return f"results/de/fits/{FIT_OF[wildcards.contrast]}.pkl"
+    ds = dataset(wildcards)
+    return f"{ds.results}de/fits/{ds.fit_of(wildcards.contrast)}.pkl"
 
 
 def fit_params(wildcards):
     """What the fit of this job depends on (the same for every contrast it serves)."""
-    first = CONTRASTS[FITS[wildcards.fit][0]].as_dict()
-    return fit_spec(first, SAMPLES, config["design"], config["de"]).as_dict()
+    return dataset(wildcards).fit_params(wildcards.fit)
+
+
+def de_threads_of(wildcards):
+    """Cores of the fit and de jobs (one where the engine is vectorised in one process)."""
+    de = dataset(wildcards).config["de"]
+    return de_threads(de["compat"], de["engine"])
+
+
+def contrast_outputs(step):
+    """An input function: ``results/.../STEP`` of every contrast of the job's dataset."""
+    return lambda wildcards: [dataset(wildcards).results + step.format(contrast=c)
+                              for c in dataset(wildcards).contrasts]
+
+
+def dataset_outputs(ds):
+    """Final outputs of every contrast and fit of one dataset."""
+    outputs = [f"{ds.results}{path}" for path in (
+        "counts/counts.tsv", "counts/targets.tsv", "qc/vst_blind.tsv", "qc/vst_design.tsv",
+        "summary/verdicts.tsv", "summary/er_targets_heatmap.png", "summary/forest.png",
+        "plots/qc/pca.png", "plots/verdicts.html")]
+    for contrast in ds.contrasts:
+        outputs += [f"{ds.results}{step}".format(contrast=contrast) for step in (
+            "de/{contrast}.tsv", "knockdown/{contrast}.json", "gsea/{contrast}.tsv", "ora/{contrast}.tsv",
+            "verdict/{contrast}.json", "plots/{contrast}/volcano.png", "plots/{contrast}/gsea_curves.png",
+            "plots/{contrast}/er_leading_edge.png")]
+    outputs += [f"{ds.results}plots/fits/{fit}/dispersions.png" for fit in ds.fits]
+    return outputs
 
 
 def all_outputs():
-    """Final outputs of every configured contrast."""
-    steps = ["de/{contrast}.tsv", "knockdown/{contrast}.json", "gsea/{contrast}.tsv", "ora/{contrast}.tsv", "verdict/{contrast}.json"]
-    qc = ["results/counts/counts.tsv", "results/counts/targets.tsv", "results/qc/vst_blind.tsv", "results/qc/vst_design.tsv"]
-    summary = ["results/summary/verdicts.tsv", "results/summary/er_targets_heatmap.png"]
-    plots = ["results/plots/qc/pca.png", "results/plots/verdicts.html"] + expand(
-        ["results/plots/{contrast}/volcano.png", "results/plots/{contrast}/gsea_curves.png",
-         "results/plots/{contrast}/er_leading_edge.png"], contrast=list(CONTRASTS)
-    ) + expand("results/plots/fits/{fit}/dispersions.png", fit=list(FITS))
-    return qc + summary + plots + expand([f"results/{s}" for s in steps], contrast=list(CONTRASTS))
+    """Final outputs of every dataset, and of the run-wide summary over datasets."""
+    outputs = [path for ds in DATASETS.values() for path in dataset_outputs(ds)]
+    if MULTI:
+        outputs += [f"results/summary/{name}" for name in (
+            "verdicts.tsv", "er_targets_heatmap.png", "forest.png", "compare.tsv", "verdicts.html")]
+    return outputs
 
 
 def print_verdicts():
-    """The one-line verdict of each contrast, printed when the run succeeds."""
+    """The one-line verdict of each contrast (and each compared group), printed when the run succeeds."""
     import json
 
     from knockseq.verdict import summary_line
 
-    for name in CONTRASTS:
-        path = f"results/verdict/{name}.json"
-        if os.path.exists(path):
-            with open(path) as handle:
-                print(summary_line(json.load(handle)))
-    print("Summary of every contrast: results/summary/verdicts.tsv; ER target heatmap: "
-          "results/summary/er_targets_heatmap.png (and .svg).")
-    print("Plots (PNG, SVG and their values as TSV): results/plots/. HTML report of every figure: "
-          "snakemake --report report.html (add the --configfile and --directory of this run).")
+    for ds in DATASETS.values():
+        for name in ds.contrasts:
+            path = f"{ds.results}verdict/{name}.json"
+            if os.path.exists(path):
+                with open(path) as handle:
+                    print(f"{ds.name}/" * bool(ds.name) + summary_line(json.load(handle)))
+    summary = "results/summary" if MULTI else f"{DATASETS[''].results}summary"
+    if MULTI and os.path.exists("results/summary/compare.tsv"):
+        from knockseq.io import read_table
+
+        for line in read_table("results/summary/compare.tsv")["line"]:
+            print(line)
+    print(f"Summary of every contrast: {summary}/verdicts.tsv; ER target heatmap: {summary}/er_targets_heatmap.png, "
+          f"forest plot: {summary}/forest.png (and .svg).")
+    print("Plots (PNG, SVG and their values as TSV): results/" + "DATASET/" * MULTI + "plots/. HTML report of every "
+          "figure: snakemake --report report.html (add the --configfile and --directory of this run).")

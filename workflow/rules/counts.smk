@@ -1,19 +1,19 @@
 rule counts:
     input:
         unpack(reference_inputs),
-        sheet=config["samples"],
+        sheet=sheet_path,
         quant=quant_inputs,
     output:
         # update(): a rerun that fails on a bad input restores the previous table instead of deleting it.
-        counts=update(report("results/counts/counts.tsv", caption="../report/counts.rst", category="Counts")),
-        qc=update(report("results/counts/qc.tsv", caption="../report/qc.rst", category="Counts")),
+        counts=update(report(results("counts/counts.tsv"), caption="../report/counts.rst", category="Counts")),
+        qc=update(report(results("counts/qc.tsv"), caption="../report/qc.rst", category="Counts")),
     params:
-        format=config["format"],
-        strandedness=config["strandedness"],
-        counts_from_abundance=config["counts_from_abundance"],
-        counts_table=config["counts"],
+        format=setting("format"),
+        strandedness=setting("strandedness"),
+        counts_from_abundance=setting("counts_from_abundance"),
+        counts_table=setting("counts"),
     log:
-        "logs/counts.log",
+        logs("counts.log"),
     resources:
         **job_resources(config["resources"], "counts", mem_mb=4000, runtime=30),
     conda:
@@ -24,14 +24,14 @@ rule counts:
 
 rule targets:
     input:
-        counts="results/counts/counts.tsv",
+        counts=results("counts/counts.tsv"),
     output:
         # update(): a rerun that fails on a bad target keeps the previous table.
-        update("results/counts/targets.tsv"),
+        update(results("counts/targets.tsv")),
     params:
-        targets={name: list(contrast.targets) for name, contrast in CONTRASTS.items()},
+        targets=lambda wildcards: {name: list(c.targets) for name, c in dataset(wildcards).contrasts.items()},
     log:
-        "logs/targets.log",
+        logs("targets.log"),
     # A misspelt target must stop the run before the fit starts (nothing depends on this job's
     # output, so that editing targets or adding a contrast reruns only this check, not the fits).
     priority: 50

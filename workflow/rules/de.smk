@@ -5,18 +5,16 @@ def fit_cost(wildcards, input):
 
 rule fit:
     input:
-        counts="results/counts/counts.tsv",
-        sheet=config["samples"],
+        counts=results("counts/counts.tsv"),
+        sheet=sheet_path,
     output:
-        "results/de/fits/{fit}.pkl",
+        results("de/fits/{fit}.pkl"),
     params:
         # The spec, not the contrasts served: adding a contrast must not refit.
         spec=fit_params,
-    wildcard_constraints:
-        fit="|".join(re.escape(fit) for fit in FITS),
     log:
-        "logs/de/fit_{fit}.log",
-    threads: DE_THREADS
+        logs("de/fit_{fit}.log"),
+    threads: de_threads_of
     resources:
         **job_resources(
             config["resources"],
@@ -35,16 +33,16 @@ rule de:
     input:
         fit=fit_path,
     output:
-        table=report("results/de/{contrast}.tsv", caption="../report/de.rst", category="Differential expression"),
-        normalized_counts="results/de/{contrast}.normalized_counts.tsv",
-        size_factors="results/de/{contrast}.size_factors.tsv",
-        metadata="results/de/{contrast}.json",
+        table=report(results("de/{contrast}.tsv"), caption="../report/de.rst", category="Differential expression"),
+        normalized_counts=results("de/{contrast}.normalized_counts.tsv"),
+        size_factors=results("de/{contrast}.size_factors.tsv"),
+        metadata=results("de/{contrast}.json"),
     params:
         contrast=contrast_spec,
-        de=config["de"],
+        de=setting("de"),
     log:
-        "logs/de/{contrast}.log",
-    threads: DE_THREADS
+        logs("de/{contrast}.log"),
+    threads: de_threads_of
     resources:
         **job_resources(config["resources"], "de", mem_mb=8000, runtime=120),
     priority: VERDICT_PATH
@@ -56,16 +54,16 @@ rule de:
 
 rule knockdown:
     input:
-        table="results/de/{contrast}.tsv",
-        normalized="results/de/{contrast}.normalized_counts.tsv",
-        sheet=config["samples"],
+        table=results("de/{contrast}.tsv"),
+        normalized=results("de/{contrast}.normalized_counts.tsv"),
+        sheet=sheet_path,
     output:
-        report("results/knockdown/{contrast}.json", caption="../report/knockdown.rst", category="Knockdown"),
+        report(results("knockdown/{contrast}.json"), caption="../report/knockdown.rst", category="Knockdown"),
     params:
         contrast=contrast_spec,
-        knockdown=config["knockdown"],
+        knockdown=setting("knockdown"),
     log:
-        "logs/knockdown/{contrast}.log",
+        logs("knockdown/{contrast}.log"),
     priority: VERDICT_PATH
     conda:
         "../../envs/knockseq.yaml"
@@ -75,18 +73,18 @@ rule knockdown:
 
 rule vst:
     input:
-        counts="results/counts/counts.tsv",
-        sheet=config["samples"],
+        counts=results("counts/counts.tsv"),
+        sheet=sheet_path,
     output:
-        report("results/qc/vst_{mode}.tsv", caption="../report/vst.rst", category="Counts"),
+        report(results("qc/vst_{mode}.tsv"), caption="../report/vst.rst", category="Counts"),
     params:
-        design=["condition"] + config["design"],
-        compat=config["de"]["compat"],
-        engine=config["de"]["engine"],
+        design=lambda wildcards: ["condition"] + dataset(wildcards).config["design"],
+        compat=lambda wildcards: dataset(wildcards).config["de"]["compat"],
+        engine=lambda wildcards: dataset(wildcards).config["de"]["engine"],
     wildcard_constraints:
         mode="blind|design",
     log:
-        "logs/qc/vst_{mode}.log",
+        logs("qc/vst_{mode}.log"),
     resources:
         **job_resources(
             config["resources"],

@@ -2,16 +2,16 @@ rule gene_sets:
     input:
         local_gmt_inputs,
         # A local GMT that shares no gene with the data is refused here, before any GSEA runs.
-        counts="results/counts/counts.tsv",
+        counts=results("counts/counts.tsv"),
     output:
         # update(): a rerun that fails on a bad gene-set source restores the previous collection.
-        gmt=update("results/gene_sets/gene_sets.gmt"),
-        provenance=update("results/gene_sets/provenance.json"),
+        gmt=update(results("gene_sets/gene_sets.gmt")),
+        provenance=update(results("gene_sets/provenance.json")),
     params:
-        sources=config["gene_sets"],
+        sources=setting("gene_sets"),
         cache=config["gene_sets_cache"],
     log:
-        "logs/gene_sets.log",
+        logs("gene_sets.log"),
     # On the verdict's path, and a download waits on the network, not a core: start it early.
     priority: VERDICT_PATH
     conda:
@@ -22,15 +22,15 @@ rule gene_sets:
 
 rule gsea:
     input:
-        table="results/de/{contrast}.tsv",
-        gmt="results/gene_sets/gene_sets.gmt",
-        provenance="results/gene_sets/provenance.json",
+        table=results("de/{contrast}.tsv"),
+        gmt=results("gene_sets/gene_sets.gmt"),
+        provenance=results("gene_sets/provenance.json"),
     output:
-        report("results/gsea/{contrast}.tsv", caption="../report/gsea.rst", category="Enrichment"),
+        report(results("gsea/{contrast}.tsv"), caption="../report/gsea.rst", category="Enrichment"),
     params:
-        gsea=config["gsea"],
+        gsea=setting("gsea"),
     log:
-        "logs/gsea/{contrast}.log",
+        logs("gsea/{contrast}.log"),
     threads: 2
     resources:
         **job_resources(config["resources"], "gsea", mem_mb=4000, runtime=60),
@@ -43,16 +43,16 @@ rule gsea:
 
 rule ora:
     input:
-        table="results/de/{contrast}.tsv",
-        gmt="results/gene_sets/gene_sets.gmt",
-        provenance="results/gene_sets/provenance.json",
+        table=results("de/{contrast}.tsv"),
+        gmt=results("gene_sets/gene_sets.gmt"),
+        provenance=results("gene_sets/provenance.json"),
     output:
-        report("results/ora/{contrast}.tsv", caption="../report/ora.rst", category="Enrichment"),
+        report(results("ora/{contrast}.tsv"), caption="../report/ora.rst", category="Enrichment"),
     params:
-        ora=config["ora"],
-        gsea=config["gsea"],
+        ora=setting("ora"),
+        gsea=setting("gsea"),
     log:
-        "logs/ora/{contrast}.log",
+        logs("ora/{contrast}.log"),
     conda:
         "../../envs/knockseq.yaml"
     script:
@@ -61,14 +61,14 @@ rule ora:
 
 rule direct_targets:
     input:
-        table="results/de/{contrast}.tsv",
-        normalized="results/de/{contrast}.normalized_counts.tsv",
-        metadata="results/de/{contrast}.json",
-        sheet=config["samples"],
+        table=results("de/{contrast}.tsv"),
+        normalized=results("de/{contrast}.normalized_counts.tsv"),
+        metadata=results("de/{contrast}.json"),
+        sheet=sheet_path,
     output:
-        "results/direct_targets/{contrast}.json",
+        results("direct_targets/{contrast}.json"),
     log:
-        "logs/direct_targets/{contrast}.log",
+        logs("direct_targets/{contrast}.log"),
     priority: VERDICT_PATH
     conda:
         "../../envs/knockseq.yaml"
@@ -78,19 +78,20 @@ rule direct_targets:
 
 rule verdict:
     input:
-        gsea="results/gsea/{contrast}.tsv",
-        knockdown="results/knockdown/{contrast}.json",
-        table="results/de/{contrast}.tsv",
-        metadata="results/de/{contrast}.json",
-        provenance="results/gene_sets/provenance.json",
-        # Every contrast's direct-target test: their p-values are adjusted together (one FDR per run).
-        direct=expand("results/direct_targets/{contrast}.json", contrast=list(CONTRASTS)),
+        gsea=results("gsea/{contrast}.tsv"),
+        knockdown=results("knockdown/{contrast}.json"),
+        table=results("de/{contrast}.tsv"),
+        metadata=results("de/{contrast}.json"),
+        provenance=results("gene_sets/provenance.json"),
+        # Every contrast's direct-target test of the dataset: their p-values are adjusted
+        # together (one FDR per dataset).
+        direct=contrast_outputs("direct_targets/{contrast}.json"),
     output:
-        report("results/verdict/{contrast}.json", caption="../report/verdict.rst", category="Verdict"),
+        report(results("verdict/{contrast}.json"), caption="../report/verdict.rst", category="Verdict"),
     params:
-        verdict=config["verdict"],
+        verdict=setting("verdict"),
     log:
-        "logs/verdict/{contrast}.log",
+        logs("verdict/{contrast}.log"),
     priority: VERDICT_PATH
     conda:
         "../../envs/knockseq.yaml"

@@ -5,21 +5,21 @@
 
 rule plots_de:
     input:
-        table="results/de/{contrast}.tsv",
-        metadata="results/de/{contrast}.json",
-        knockdown="results/knockdown/{contrast}.json",
-        normalized="results/de/{contrast}.normalized_counts.tsv",
-        sheet=config["samples"],
+        table=results("de/{contrast}.tsv"),
+        metadata=results("de/{contrast}.json"),
+        knockdown=results("knockdown/{contrast}.json"),
+        normalized=results("de/{contrast}.normalized_counts.tsv"),
+        sheet=sheet_path,
     output:
-        volcano=report("results/plots/{contrast}/volcano.png", caption="../report/plot_volcano.rst", category="Differential expression", subcategory="{contrast}"),
-        ma=report("results/plots/{contrast}/ma.png", caption="../report/plot_ma.rst", category="Differential expression", subcategory="{contrast}"),
-        pvalues=report("results/plots/{contrast}/pvalues.png", caption="../report/plot_pvalues.rst", category="Differential expression", subcategory="{contrast}"),
-        targets=report("results/plots/{contrast}/targets.png", caption="../report/plot_targets.rst", category="Knockdown", subcategory="{contrast}"),
-        other=multiext("results/plots/{contrast}/", "volcano.svg", "volcano.tsv", "ma.svg", "ma.tsv", "pvalues.svg", "pvalues.tsv", "targets.svg", "targets.tsv"),
+        volcano=report(results("plots/{contrast}/volcano.png"), caption="../report/plot_volcano.rst", category="Differential expression", subcategory=SUBCATEGORY),
+        ma=report(results("plots/{contrast}/ma.png"), caption="../report/plot_ma.rst", category="Differential expression", subcategory=SUBCATEGORY),
+        pvalues=report(results("plots/{contrast}/pvalues.png"), caption="../report/plot_pvalues.rst", category="Differential expression", subcategory=SUBCATEGORY),
+        targets=report(results("plots/{contrast}/targets.png"), caption="../report/plot_targets.rst", category="Knockdown", subcategory=SUBCATEGORY),
+        other=multiext(results("plots/{contrast}/"), "volcano.svg", "volcano.tsv", "ma.svg", "ma.tsv", "pvalues.svg", "pvalues.tsv", "targets.svg", "targets.tsv"),
     params:
-        counts_table=config["counts"] is not None,
+        counts_table=counts_table,
     log:
-        "logs/plots/{contrast}.de.log",
+        logs("plots/{contrast}.de.log"),
     conda:
         "../../envs/knockseq.yaml"
     script:
@@ -28,18 +28,18 @@ rule plots_de:
 
 rule plots_gsea:
     input:
-        table="results/de/{contrast}.tsv",
-        gsea="results/gsea/{contrast}.tsv",
-        gmt="results/gene_sets/gene_sets.gmt",
-        provenance="results/gene_sets/provenance.json",
+        table=results("de/{contrast}.tsv"),
+        gsea=results("gsea/{contrast}.tsv"),
+        gmt=results("gene_sets/gene_sets.gmt"),
+        provenance=results("gene_sets/provenance.json"),
     output:
-        curves=report("results/plots/{contrast}/gsea_curves.png", caption="../report/plot_gsea_curves.rst", category="Enrichment", subcategory="{contrast}"),
-        sets=report("results/plots/{contrast}/gsea_sets.png", caption="../report/plot_gsea_sets.rst", category="Enrichment", subcategory="{contrast}"),
-        other=multiext("results/plots/{contrast}/", "gsea_curves.svg", "gsea_curves.tsv", "gsea_sets.svg", "gsea_sets.tsv"),
+        curves=report(results("plots/{contrast}/gsea_curves.png"), caption="../report/plot_gsea_curves.rst", category="Enrichment", subcategory=SUBCATEGORY),
+        sets=report(results("plots/{contrast}/gsea_sets.png"), caption="../report/plot_gsea_sets.rst", category="Enrichment", subcategory=SUBCATEGORY),
+        other=multiext(results("plots/{contrast}/"), "gsea_curves.svg", "gsea_curves.tsv", "gsea_sets.svg", "gsea_sets.tsv"),
     params:
-        ranking=config["gsea"]["ranking"],
+        ranking=lambda wildcards: dataset(wildcards).config["gsea"]["ranking"],
     log:
-        "logs/plots/{contrast}.gsea.log",
+        logs("plots/{contrast}.gsea.log"),
     conda:
         "../../envs/knockseq.yaml"
     script:
@@ -48,18 +48,18 @@ rule plots_gsea:
 
 rule plots_leading_edge:
     input:
-        table="results/de/{contrast}.tsv",
-        gsea="results/gsea/{contrast}.tsv",
-        vst="results/qc/vst_design.tsv",
-        metadata="results/de/{contrast}.json",
-        sheet=config["samples"],
+        table=results("de/{contrast}.tsv"),
+        gsea=results("gsea/{contrast}.tsv"),
+        vst=results("qc/vst_design.tsv"),
+        metadata=results("de/{contrast}.json"),
+        sheet=sheet_path,
     output:
-        heatmap=report("results/plots/{contrast}/er_leading_edge.png", caption="../report/plot_er_leading_edge.rst", category="Enrichment", subcategory="{contrast}"),
-        other=multiext("results/plots/{contrast}/", "er_leading_edge.svg", "er_leading_edge.tsv"),
+        heatmap=report(results("plots/{contrast}/er_leading_edge.png"), caption="../report/plot_er_leading_edge.rst", category="Enrichment", subcategory=SUBCATEGORY),
+        other=multiext(results("plots/{contrast}/"), "er_leading_edge.svg", "er_leading_edge.tsv"),
     params:
-        counts_table=config["counts"] is not None,
+        counts_table=counts_table,
     log:
-        "logs/plots/{contrast}.leading_edge.log",
+        logs("plots/{contrast}.leading_edge.log"),
     conda:
         "../../envs/knockseq.yaml"
     script:
@@ -68,15 +68,13 @@ rule plots_leading_edge:
 
 rule plots_fit:
     input:
-        fit="results/de/fits/{fit}.pkl",
+        fit=results("de/fits/{fit}.pkl"),
     output:
-        dispersions=report("results/plots/fits/{fit}/dispersions.png", caption="../report/plot_dispersions.rst", category="Quality control", subcategory="fit {fit}"),
-        size_factors=report("results/plots/fits/{fit}/size_factors.png", caption="../report/plot_size_factors.rst", category="Quality control", subcategory="fit {fit}"),
-        other=multiext("results/plots/fits/{fit}/", "dispersions.svg", "dispersions.tsv", "size_factors.svg", "size_factors.tsv"),
-    wildcard_constraints:
-        fit="|".join(re.escape(fit) for fit in FITS),
+        dispersions=report(results("plots/fits/{fit}/dispersions.png"), caption="../report/plot_dispersions.rst", category="Quality control", subcategory="fit {fit}"),
+        size_factors=report(results("plots/fits/{fit}/size_factors.png"), caption="../report/plot_size_factors.rst", category="Quality control", subcategory="fit {fit}"),
+        other=multiext(results("plots/fits/{fit}/"), "dispersions.svg", "dispersions.tsv", "size_factors.svg", "size_factors.tsv"),
     log:
-        "logs/plots/fit_{fit}.log",
+        logs("plots/fit_{fit}.log"),
     conda:
         "../../envs/knockseq.yaml"
     script:
@@ -85,19 +83,19 @@ rule plots_fit:
 
 rule plots_qc:
     input:
-        vst="results/qc/vst_blind.tsv",
-        qc="results/counts/qc.tsv",
-        sheet=config["samples"],
+        vst=results("qc/vst_blind.tsv"),
+        qc=results("counts/qc.tsv"),
+        sheet=sheet_path,
     output:
-        pca=report("results/plots/qc/pca.png", caption="../report/plot_pca.rst", category="Quality control"),
-        distances=report("results/plots/qc/distances.png", caption="../report/plot_distances.rst", category="Quality control"),
-        library=report("results/plots/qc/library_sizes.png", caption="../report/plot_library_sizes.rst", category="Quality control"),
-        other=multiext("results/plots/qc/", "pca.svg", "pca.tsv", "distances.svg", "distances.tsv", "library_sizes.svg", "library_sizes.tsv"),
+        pca=report(results("plots/qc/pca.png"), caption="../report/plot_pca.rst", category="Quality control", subcategory=DATASET),
+        distances=report(results("plots/qc/distances.png"), caption="../report/plot_distances.rst", category="Quality control", subcategory=DATASET),
+        library=report(results("plots/qc/library_sizes.png"), caption="../report/plot_library_sizes.rst", category="Quality control", subcategory=DATASET),
+        other=multiext(results("plots/qc/"), "pca.svg", "pca.tsv", "distances.svg", "distances.tsv", "library_sizes.svg", "library_sizes.tsv"),
     params:
-        counts_table=config["counts"] is not None,
-        covariates=config["design"],
+        counts_table=counts_table,
+        covariates=setting("design"),
     log:
-        "logs/plots/qc.log",
+        logs("plots/qc.log"),
     conda:
         "../../envs/knockseq.yaml"
     script:
@@ -106,12 +104,12 @@ rule plots_qc:
 
 rule verdict_page:
     input:
-        expand("results/verdict/{contrast}.json", contrast=list(CONTRASTS)),
+        contrast_outputs("verdict/{contrast}.json"),
     output:
-        rst="results/plots/verdicts.rst",
-        html=report("results/plots/verdicts.html", caption="../report/plot_verdicts.rst", category="Verdict"),
+        rst=results("plots/verdicts.rst"),
+        html=report(results("plots/verdicts.html"), caption="../report/plot_verdicts.rst", category="Verdict", subcategory=DATASET),
     log:
-        "logs/plots/verdicts.log",
+        logs("plots/verdicts.log"),
     conda:
         "../../envs/knockseq.yaml"
     script:

@@ -1,6 +1,8 @@
-"""Rule summary: every contrast's verdict in one table, and the ER targets' fold changes as a heatmap."""
+"""Rule summary: every contrast's verdict in one table, the ER targets' fold changes as a heatmap
+and their mean effect as a forest plot."""
 
 import json
+from pathlib import Path
 
 from knockseq.step import run_step
 from knockseq.summary import write_summary
@@ -11,7 +13,7 @@ def main(snakemake) -> None:
     for path in snakemake.input:
         with open(path) as handle:
             verdicts.append(json.load(handle))
-    write_summary(verdicts, snakemake.output.table, snakemake.output.png.removesuffix(".png"))
+    write_summary(verdicts, Path(snakemake.output.table).parent)
 
 
 run_step(main, snakemake, log=snakemake.log[0])
