@@ -1,34 +1,247 @@
-"""The set-up promises: pinned versions agree everywhere, CI runs the README's test command."""
+"""The set-up promises: what the code imports is declared, pyproject's ranges admit the lock's pins
+and the conda env carries the same pins, and CI runs the README's test command."""
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
+import io
+import os
 import re
+import sys
+import tokenize
+import tomllib
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from conftest import PROJECT
 
+#: Where the package and the workflow's job code live: imported in the driver and in every job.
+CODE_DIRS = ("src", "workflow/scripts")
+#: The workflow's own Python, run only in the driver process (never in a job's conda env).
+DRIVER_FILES = ("Snakefile", "workflow/rules/*.smk")
+#: Distributions that pyproject may leave without an upper bound, and why.
+UNCAPPED = {"xarray": "calendar versions that mark no breaking release"}
+
 
 def lock_pins() -> dict[str, str]:
+    """requirements.lock as canonical distribution name -> exact version."""
     pins = {}
     for line in (PROJECT / "requirements.lock").read_text().splitlines():
         if line and not line.startswith("#"):
             name, version = line.split("==")
-            pins[name.lower().replace("_", "-")] = version
+            pins[canonicalize_name(name)] = version
     return pins
 
 
-def test_conda_env_pins_match_the_lock():
-    conda = dict(re.findall(r"^\s+- ([a-z0-9_-]+)=([0-9][^\s=]*)$", (PROJECT / "envs/knockseq.yaml").read_text(), re.M))
-    conda.pop("python")
+def pyproject_requirements() -> dict[str, Requirement]:
+    """[project].dependencies and every optional dependency, by canonical name."""
+    project = tomllib.loads((PROJECT / "pyproject.toml").read_text())["project"]
+    lines = project["dependencies"] + [line for extra in project["optional-dependencies"].values() for line in extra]
+    requirements = [Requirement(line) for line in lines]
+    return {canonicalize_name(req.name): req for req in requirements}
+
+
+def pyproject_dependencies() -> set[str]:
+    """Canonical names of [project].dependencies (what a plain install brings)."""
+    project = tomllib.loads((PROJECT / "pyproject.toml").read_text())["project"]
+    return {canonicalize_name(Requirement(line).name) for line in project["dependencies"]}
+
+
+def conda_pins() -> dict[str, str]:
+    """envs/knockseq.yaml as canonical name -> version, without python itself.
+
+    conda-forge and bioconda name every current dependency by its PyPI name in lower case, which
+    canonicalisation makes equal.
+    """
+    env = yaml.safe_load((PROJECT / "envs/knockseq.yaml").read_text())
+    pins = dict(spec.split("=", 1) for spec in env["dependencies"])
+    pins.pop("python")
+    return {canonicalize_name(name): version for name, version in pins.items()}
+
+
+def python_imports(source: str) -> list[tuple[str, int]]:
+    """Top-level module and line of every absolute import in Python ``source``, function bodies,
+    ``try`` blocks and ``if TYPE_CHECKING`` included (every import a reader of the file sees)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [(alias.name.split(".")[0], node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            found.append((node.module.split(".")[0], node.lineno))
+    return sorted(found, key=lambda item: item[1])
+
+
+def snakemake_imports(source: str) -> list[tuple[str, int]]:
+    """As :func:`python_imports` for a Snakefile: its rule syntax is not Python, but it tokenizes
+    as Python, so each logical line that starts with ``import`` or ``from`` is parsed alone."""
+    lines = source.splitlines(keepends=True)
+    found = []
+    first = None  # first token of the logical line being read
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type in (tokenize.INDENT, tokenize.DEDENT, tokenize.NL, tokenize.COMMENT):
+            continue
+        if token.type != tokenize.NEWLINE:
+            first = first or token
+            continue
+        if first is not None and first.type == tokenize.NAME and first.string in ("import", "from"):
+            (row, col), end_row = first.start, token.start[0]
+            statement = lines[row - 1][col:] + "".join(lines[row:end_row])
+            found += [(module, row) for module, _ in python_imports(statement)]
+        first = None
+    return found
+
+
+def imports_by_module(root: Path) -> dict[str, dict[str, list[str]]]:
+    """Every imported top-level module -> {"code" | "driver": ["path:line", ...]} under ``root``."""
+    where: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for folder in CODE_DIRS:
+        for path in sorted((root / folder).rglob("*.py")):
+            for module, line in python_imports(path.read_text()):
+                where[module]["code"].append(f"{path.relative_to(root)}:{line}")
+    for pattern in DRIVER_FILES:
+        for path in sorted(root.glob(pattern)):
+            for module, line in snakemake_imports(path.read_text()):
+                where[module]["driver"].append(f"{path.relative_to(root)}:{line}")
+    return where
+
+
+def third_party(where: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, list[str]]]:
+    """``where`` without the standard library and knockseq itself."""
+    return {module: places for module, places in where.items()
+            if module not in sys.stdlib_module_names and module != "knockseq"}
+
+
+def undeclared(where: dict[str, dict[str, list[str]]], distributions: dict[str, list[str]],
+               pyproject: set[str], conda: set[str]) -> list[str]:
+    """One line for each third-party module whose distribution a declaration lacks.
+
+    Parameters
+    ----------
+    where : dict
+        :func:`third_party` of :func:`imports_by_module`.
+    distributions : dict
+        Top-level module -> distribution names, :func:`importlib.metadata.packages_distributions`.
+    pyproject, conda : set of str
+        Canonical names declared in pyproject's dependencies and in the conda env. Modules that
+        only the driver imports need only pyproject: jobs never run the Snakefile.
+    """
+    problems = []
+    for module, places in sorted(where.items()):
+        seen = ", ".join(places.get("code", []) + places.get("driver", []))
+        dists = {canonicalize_name(name) for name in distributions.get(module, [])}
+        if not dists:
+            problems.append(f"{module} (imported by {seen}): no installed distribution provides it")
+            continue
+        missing = [] if dists & pyproject else ["pyproject.toml [project].dependencies"]
+        if "code" in places and not dists & conda:
+            missing.append("envs/knockseq.yaml")
+        if missing:
+            problems.append(f"{module} (distribution {'/'.join(sorted(dists))}, imported by {seen}): "
+                            f"missing from {' and '.join(missing)}")
+    return problems
+
+
+def test_the_import_reader_finds_every_kind_of_import(tmp_path):
+    (tmp_path / "src/pkg").mkdir(parents=True)
+    (tmp_path / "workflow/scripts").mkdir(parents=True)
+    (tmp_path / "workflow/rules").mkdir(parents=True)
+    (tmp_path / "src/pkg/a.py").write_text(
+        "import os.path, numpy as np\nfrom . import b\nfrom .c import d\n"
+        "def f():\n    from adjustText import adjust_text\n"
+        "try:\n    import h5py\nexcept ImportError:\n    pass\n"
+    )
+    (tmp_path / "workflow/scripts/s.py").write_text("import knockseq.io\nfrom xarray.core import dataset\n")
+    (tmp_path / "workflow/rules/r.smk").write_text(
+        'from snakemake.utils import (\n    validate,\n)\n\nrule a:\n    input: "x"\n    run:\n'
+        '        import yaml\n        print("from here")\n\ndef g():\n    import json\n'
+    )
+    (tmp_path / "Snakefile").write_text('include: "workflow/rules/r.smk"\nfrom snakemake import utils\n')
+    where = imports_by_module(tmp_path)
+    assert {module: dict(places) for module, places in where.items()} == {
+        "os": {"code": ["src/pkg/a.py:1"]},
+        "numpy": {"code": ["src/pkg/a.py:1"]},
+        "adjustText": {"code": ["src/pkg/a.py:5"]},
+        "h5py": {"code": ["src/pkg/a.py:7"]},
+        "knockseq": {"code": ["workflow/scripts/s.py:1"]},
+        "xarray": {"code": ["workflow/scripts/s.py:2"]},
+        "snakemake": {"driver": ["Snakefile:2", "workflow/rules/r.smk:1"]},
+        "yaml": {"driver": ["workflow/rules/r.smk:8"]},
+        "json": {"driver": ["workflow/rules/r.smk:12"]},
+    }
+    assert sorted(third_party(where)) == ["adjustText", "h5py", "numpy", "snakemake", "xarray", "yaml"]
+
+
+def test_the_declaration_check_names_what_is_missing():
+    where = {"adjustText": {"code": ["src/knockseq/plots/style.py:68"]},
+             "snakemake": {"driver": ["Snakefile:4"]},
+             "yaml": {"code": ["src/knockseq/schema.py:20"]},
+             "nowhere": {"code": ["src/x.py:1"]}}
+    distributions = {"adjustText": ["adjustText"], "snakemake": ["snakemake"], "yaml": ["PyYAML"]}
+    assert undeclared(where, distributions, pyproject={"snakemake", "pyyaml"}, conda={"pyyaml"}) == [
+        "adjustText (distribution adjusttext, imported by src/knockseq/plots/style.py:68): "
+        "missing from pyproject.toml [project].dependencies and envs/knockseq.yaml",
+        "nowhere (imported by src/x.py:1): no installed distribution provides it",
+    ]
+
+
+def test_every_third_party_import_is_declared_in_pyproject_and_the_conda_env():
+    where = third_party(imports_by_module(PROJECT))
+    # The reader must see the imports this check exists for (a function-level one among them).
+    assert {"adjustText", "docutils", "h5py", "numpy", "snakemake"} <= set(where)
+    problems = undeclared(where, importlib.metadata.packages_distributions(), pyproject_dependencies(), set(conda_pins()))
+    assert problems == [], "undeclared third-party imports:\n" + "\n".join(problems)
+
+
+def test_pyproject_states_ranges_that_admit_the_lock():
     lock = lock_pins()
-    assert len(conda) == 9
+    for name, req in pyproject_requirements().items():
+        operators = sorted(spec.operator for spec in req.specifier)
+        if name == "pydeseq2":
+            # knockseq.engine overrides PyDESeq2 internals (tests/test_engine_rules.py).
+            assert str(req.specifier) == "==0.5.4"
+        elif name in UNCAPPED:
+            assert operators == [">="], name
+        else:
+            assert operators == ["<", ">="], f"{req}: state a floor and a ceiling, not a pin"
+        assert name in lock, f"{req} is not pinned in requirements.lock"
+        assert req.specifier.contains(lock[name]), f"{req} does not admit the lock's {name}=={lock[name]}"
+
+
+def test_the_lock_pins_exactly_what_pyproject_brings_in():
+    """requirements.lock is the closure of pyproject's dependencies and extras, each pin inside
+    every range that asks for it (read from the installed metadata: the README installs the lock)."""
+    lock = lock_pins()
+    # (requirement, who asks for it, the extras it was asked with: they decide its markers)
+    wanted = [(req, "pyproject.toml", ()) for req in pyproject_requirements().values()]
+    reached: set[str] = set()
+    while wanted:
+        req, asker, extras = wanted.pop()
+        if req.marker is not None and not any(req.marker.evaluate({"extra": extra}) for extra in (*extras, "")):
+            continue
+        name = canonicalize_name(req.name)
+        assert name in lock, f"{req} (asked for by {asker}) is missing from requirements.lock"
+        assert req.specifier.contains(lock[name], prereleases=True), f"{asker} asks for {req}, the lock pins {lock[name]}"
+        if name in reached:
+            continue
+        reached.add(name)
+        assert importlib.metadata.version(name) == lock[name], f"installed {name} is not the lock's (install requirements.lock)"
+        wanted += [(Requirement(line), name, tuple(req.extras)) for line in importlib.metadata.requires(name) or []]
+    assert sorted(set(lock) - reached) == [], "pinned in requirements.lock but nothing asks for them"
+
+
+def test_conda_env_pins_the_locks_versions_of_what_jobs_import():
+    conda, lock = conda_pins(), lock_pins()
     assert {name: lock.get(name) for name in conda} == conda
-
-
-def test_pyproject_pins_match_the_lock():
-    text = (PROJECT / "pyproject.toml").read_text()
-    pins = dict(re.findall(r'"([A-Za-z0-9_-]+)==([^"]+)"', text))
-    lock = lock_pins()
-    assert {name: lock.get(name.lower()) for name in pins} == pins
+    driver_only = {canonicalize_name(dist) for module, places in third_party(imports_by_module(PROJECT)).items()
+                   if "code" not in places for dist in importlib.metadata.packages_distributions()[module]}
+    assert driver_only == {"snakemake"}
+    assert sorted(conda) == sorted(pyproject_dependencies() - driver_only)
 
 
 def readme_commands() -> list[str]:
