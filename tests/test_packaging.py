@@ -1,5 +1,6 @@
 """The set-up promises: what the code imports is declared, pyproject's ranges admit the lock's pins
-and the conda env carries the same pins, and CI runs the README's test command."""
+and the conda env carries the same pins, a wheel installed from the registry alone runs the
+example's plots, and CI runs the README's test command."""
 
 from __future__ import annotations
 
@@ -8,12 +9,18 @@ import importlib.metadata
 import io
 import os
 import re
+import shutil
+import struct
+import subprocess
 import sys
 import tokenize
 import tomllib
+import urllib.request
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from packaging.requirements import Requirement
@@ -258,3 +265,111 @@ def test_readme_opens_with_the_two_commands():
 def test_ci_runs_the_readme_test_command():
     ci = (PROJECT / ".ci/run").read_text().splitlines()
     assert readme_commands()[1] in ci
+
+
+# -- the wheel, installed from the registry alone -------------------------------------------------
+
+#: The example's contrast and the figure the fresh environment must draw.
+CONTRAST = "knockdown_vs_control"
+VOLCANO = f"results/plots/{CONTRAST}/volcano.png"
+
+
+def require_registry() -> None:
+    """Skip unless the package registry answers; in CI (``CI=true``) fail instead."""
+    url = os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple").rstrip("/") + "/adjusttext/"
+    try:
+        urllib.request.urlopen(url, timeout=20).close()
+    except OSError as error:
+        message = f"the package registry is unreachable ({url}: {error}); the fresh-install test needs it"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def run(args: list, what: str, **kwargs) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(arg) for arg in args], capture_output=True, text=True, **kwargs)
+    assert result.returncode == 0, f"{what} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return result
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk; fails unless the file starts as a PNG does."""
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR", f"{path} is not a PNG"
+    return struct.unpack(">II", head[16:24])
+
+
+@pytest.fixture(scope="module")
+def fresh_install(tmp_path_factory) -> Iterator[tuple[Path, Path]]:
+    """A wheel of the package, installed with its dependencies resolved from pyproject's ranges
+    alone (no lock) into a new venv. Yields the venv's python and the folder it was made in."""
+    require_registry()
+    root = tmp_path_factory.mktemp("fresh")
+    # Built from a copy: an in-tree build leaves build/ in the checkout, and a stale build/lib
+    # would put modules deleted since into the wheel.
+    source = root / "source"
+    source.mkdir()
+    shutil.copy(PROJECT / "pyproject.toml", source)
+    shutil.copytree(PROJECT / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", root / "dist", source], "pip wheel")
+    (wheel,) = (root / "dist").glob("knockseq-*.whl")
+    run([sys.executable, "-m", "venv", root / "venv"], "python -m venv")
+    python = root / "venv/bin/python"
+    run([python, "-m", "pip", "install", "-q", wheel], "pip install of the wheel (no lock)", timeout=1200)
+    yield python, root
+    # 700 MB each, and pytest keeps the last three runs' temporary folders.
+    shutil.rmtree(root / "venv")
+
+
+def fresh_env(root: Path, **extra: str) -> dict[str, str]:
+    """The test's environment less anything that could lead the fresh venv's Python to this one's
+    packages (PYTHONPATH, an activated venv)."""
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    env["PATH"] = os.pathsep.join([str(root / "venv/bin"), env.get("PATH", "")])
+    return {**env, **extra}
+
+
+def test_the_wheel_installs_the_package_and_its_data(fresh_install):
+    python, root = fresh_install
+    code = ("import importlib.resources, knockseq; print(knockseq.__file__); "
+            "print(*sorted(p.name for p in importlib.resources.files('knockseq').joinpath('data').iterdir()))")
+    out = run([python, "-c", code], "import knockseq from the wheel", cwd=root, env=fresh_env(root)).stdout.splitlines()
+    assert Path(out[0]).is_relative_to(root / "venv")
+    assert out[1].split() == sorted(p.name for p in (PROJECT / "src/knockseq/data").iterdir())
+
+
+def test_the_fresh_install_draws_the_example_volcano(fresh_install):
+    """Snakemake from the fresh venv runs the example up to its volcano plot: counts, the PyDESeq2
+    fit, the Wald test, the knockdown check and the plots, on that venv's third-party packages.
+
+    The workflow puts the checkout's src/ first on the path (workflow/rules/common.smk), so the
+    knockseq code is the checkout's; what this proves is that the dependencies pip resolved from
+    pyproject's ranges alone run it.
+    """
+    python, root = fresh_install
+    # Jobs run with the driver's Python and PYTHONPATH=src: every third-party module the code
+    # imports must come from the fresh venv, not from the environment running this test.
+    modules = sorted(third_party(imports_by_module(PROJECT)))
+    code = "import importlib, sys; [print(importlib.import_module(m).__file__) for m in sys.argv[1:]]"
+    files = run([python, "-c", code, *modules], "imports in the fresh venv", cwd=root,
+                env=fresh_env(root, PYTHONPATH=str(PROJECT / "src"))).stdout.splitlines()
+    assert [Path(f).is_relative_to(root / "venv") for f in files] == [True] * len(modules), dict(zip(modules, files))
+
+    workdir = root / "example"
+    shutil.copytree(PROJECT / "config", workdir / "config")
+    shutil.copytree(PROJECT / "example", workdir / "example")
+    run([python, "-m", "snakemake", "--snakefile", PROJECT / "Snakefile", "--directory", workdir, "--cores", "2", VOLCANO],
+        "snakemake from the fresh venv", env=fresh_env(root, PYTHONHASHSEED="0"), timeout=900)
+
+    # figsize (7, 6) at 150 dpi, no tight bounding box: exactly 1050 x 900 pixels.
+    assert png_size(workdir / VOLCANO) == (1050, 900)
+    assert 20_000 < (workdir / VOLCANO).stat().st_size < 1_000_000
+    de = pd.read_csv(workdir / f"results/de/{CONTRAST}.tsv", sep="\t")
+    values = pd.read_csv(workdir / VOLCANO.replace(".png", ".tsv"), sep="\t")
+    tested = de[de["log2FoldChange"].notna() & de["pvalue"].notna()]
+    assert len(de) == 506 and len(values) == len(tested) == 491
+    assert values["gene_id"].tolist() == tested["gene_id"].tolist()
+    # The example knocks down calcineurin: both catalytic subunits fall and are labelled as targets.
+    targets = values.set_index("gene_id").loc[["PPP3CA", "PPP3CB"]]
+    assert targets["label_kind"].tolist() == ["knockdown target"] * 2
+    assert targets["class"].tolist() == ["down"] * 2
