@@ -21,7 +21,8 @@ from knockseq import io, readers
 from knockseq.annotation import annotate, load_tx2gene
 from knockseq.errors import InputError
 from knockseq.readers import Quant
-from knockseq.readers._common import ENSEMBL_ID, SHOWN
+from knockseq.geneids import ENSEMBL_ID
+from knockseq.readers.checks import SHOWN
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,8 @@ from types import ModuleType
 
 from knockseq.errors import InputError
 from knockseq.readers import dexseq, featurecounts, htseq, kallisto, matrix, rsem, salmon, star
-from knockseq.readers._common import Quant, check_complete, check_file, head
+from knockseq.readers.files import check_complete, check_file, head
+from knockseq.readers.quant import Quant
 
 __all__ = ["FORMATS", "READERS", "Quant", "detect_format", "read", "resolve"]
 
