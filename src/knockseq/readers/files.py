@@ -25,6 +25,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 
 
 def _empty(path: Path) -> InputError:
+    """The error of an empty file."""
     return InputError("file is empty.", path=path, fix="rerun the step that wrote it.")
 
 
