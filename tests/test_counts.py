@@ -8,8 +8,9 @@ import pytest
 
 from knockseq import io, readers
 from knockseq.annotation import load_tx2gene
-from knockseq.counts import build_counts, summarise_to_genes, write_counts
+from knockseq.counts import build_counts, write_counts
 from knockseq.errors import InputError
+from knockseq.tximport import summarise_to_genes
 
 SAMPLES = ["control_1", "control_2", "control_3", "knockdown_1", "knockdown_2", "knockdown_3"]
 HTSEQ_TRAILER = "__no_feature\t1\n__ambiguous\t0\n__too_low_aQual\t0\n__not_aligned\t0\n__alignment_not_unique\t0\n"

@@ -18,7 +18,8 @@ import yaml
 from screen import CONTROL, make_screen, sirna_name
 from test_workflow import planned, snakemake
 
-from knockseq.de import _engine, contrast_results, fit_design, read_fit, run_contrast, write_fit
+from knockseq.de import contrast_results, fit_design, read_fit, run_contrast, write_fit
+from knockseq.de.backend import select_backend
 from knockseq.engine import shrink
 from knockseq.engine.trend import PARAMETRIC_FIT_FAILED
 from knockseq.fits import FitSpec, fit_groups, fit_spec
@@ -131,7 +132,7 @@ def test_the_shrinkage_proves_most_genes_single_mode_from_the_fits_mle(shared_fi
     monkeypatch.setattr("knockseq.engine.shrink._single_mode", recorded)
     shrunk = []
     for mle in ("fit", None):
-        stats = _engine("r", "batched").new_stats(dds, contrast=vector, alpha=0.1, quiet=True, n_cpus=1)
+        stats = select_backend("r", "batched").new_stats(dds, contrast=vector, alpha=0.1, quiet=True, n_cpus=1)
         np.testing.assert_array_equal(stats.inference.mle, dds.varm["LFC"].to_numpy()[dds.non_zero_idx])
         if mle is None:
             stats.inference.mle = None

@@ -1,8 +1,9 @@
 """Gene annotation: gene_id -> gene_name, and transcript_id -> gene_id maps (tx2gene).
 
 Both come from a GTF (gzipped or not) or from a small table (tab or comma separated, header
-optional). Ensembl version suffixes are stripped exactly as the count readers strip them, so
-``ENSG00000123.12`` in a GTF names ``ENSG00000123`` in the counts.
+optional). Ensembl version suffixes are stripped as the count readers strip them
+(:func:`knockseq.geneids.strip_versions`), so ``ENSG00000123.12`` in a GTF names ``ENSG00000123``
+in the counts.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from knockseq.errors import InputError
-from knockseq.geneids import examples, id_kind
-from knockseq.readers._common import ENSEMBL_VERSION, check_unique, head, iter_lines, read_table, strip_versions
+from knockseq.geneids import examples, id_kind, strip_versions
+from knockseq.readers.checks import check_unique, unversioned
+from knockseq.readers.files import head, iter_lines, read_table
 
 #: First-field names that mark a header line in a gene_id -> gene_name table.
 GENE_HEADERS = {"gene_id", "gene", "geneid", "gene_ids", "ensembl_gene_id", "id"}
@@ -115,7 +117,7 @@ def _name_series(ids: pd.Series, names: pd.Series, path: Path, first_row: int) -
     frame = pd.DataFrame({"gene_id": ids.astype(str).str.strip(), "gene_name": names.astype(str).str.strip()})
     frame = frame.drop_duplicates()
     check_unique(pd.Index(frame["gene_id"]), path, first_row, "gene ids with different names")
-    index = strip_versions(pd.Index(frame["gene_id"], name="gene_id"), path)
+    index = unversioned(pd.Index(frame["gene_id"], name="gene_id"), path)
     values = frame["gene_name"].where(~frame["gene_name"].isin(MISSING)).to_numpy()
     return pd.Series(values, index=index, name="gene_name", dtype=object)
 
@@ -241,8 +243,8 @@ def load_tx2gene(path: str | Path) -> pd.DataFrame:
         table[2] = ""
     table = table[[0, 1, 2]].astype(str).drop_duplicates(subset=[0, 1])
     check_unique(pd.Index(table[0]), path, first_row, "transcript ids mapped to different genes")
-    index = strip_versions(pd.Index(table[0], name="transcript_id"), path, "transcript ids")
-    genes = table[1].str.strip().str.replace(ENSEMBL_VERSION, r"\1\2", regex=True)
+    index = unversioned(pd.Index(table[0], name="transcript_id"), path, "transcript ids")
+    genes = strip_versions(table[1].str.strip())
     names = table[2].str.strip()
     return pd.DataFrame(
         {"gene_id": genes.to_numpy(), "gene_name": names.where(~names.isin(MISSING)).to_numpy()}, index=index

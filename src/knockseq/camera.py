@@ -9,9 +9,9 @@ correlated set; Wu & Smyth (2012, Nucleic Acids Res 40:e133) showed the error gr
 correlation and the set size. CAMERA keeps the competitive question and corrects for it: the
 variance of the set's mean statistic is inflated by the variance inflation factor
 ``VIF = 1 + (m - 1) * rho``, with ``rho`` the mean inter-gene correlation of the set's genes,
-estimated from the residuals of the linear model over the samples. A rotation test (ROAST) was
-not chosen because it is self-contained (are the set's genes changed at all?) and would call a
-set significant in exactly the global shift the verdict must not mistake for ER suppression.
+estimated from the residuals of the linear model over the samples. A rotation test (ROAST) is
+not used: it is self-contained (are the set's genes changed at all?) and would call a set
+significant in exactly the global shift the verdict must not mistake for ER suppression.
 
 This is limma's ``camera()`` with ``inter.gene.cor = NA`` (estimated) and its defaults otherwise
 (``allow.neg.cor = FALSE``: a negative estimated correlation does not shrink the variance of the

@@ -1,16 +1,16 @@
 """The foundation step: quantifier outputs -> one integer gene x sample count table, plus QC.
 
 Every input is read and checked before anything is computed, so a bad file fails in seconds
-with an :class:`~knockseq.errors.InputError` naming the file, row and column. Transcript-level
-inputs (salmon, kallisto, RSEM isoforms) are summarised to genes with tximport's rules
-(pytximport), by default ``countsFromAbundance="lengthScaledTPM"``: PyDESeq2 takes no
-per-gene length offsets, so the length correction has to be in the counts.
+with an :class:`~knockseq.errors.InputError` naming the file, row and column.
+:mod:`knockseq.columns` finds each sample's column in the inputs; transcript-level inputs
+(salmon, kallisto, RSEM isoforms) are summarised to genes by :mod:`knockseq.tximport`; this
+module checks that the samples belong together, names the genes and writes the table and its
+per-sample QC.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from os import PathLike
 from pathlib import Path
 
@@ -18,18 +18,17 @@ import numpy as np
 import pandas as pd
 
 from knockseq import io, readers
-from knockseq.annotation import annotate, load_tx2gene
+from knockseq.annotation import annotate
+from knockseq.columns import Picked, pick_columns, sheet_fields, stack
 from knockseq.errors import InputError
+from knockseq.geneids import ENSEMBL_ID
 from knockseq.readers import Quant
-from knockseq.readers._common import ENSEMBL_ID, SHOWN
+from knockseq.readers.checks import SHOWN
+from knockseq.tximport import COUNTS_FROM_ABUNDANCE, gene_estimates, transcript_map
 
 log = logging.getLogger(__name__)
 
-#: tximport's countsFromAbundance values -> pytximport's names (None: plain summed counts).
-COUNTS_FROM_ABUNDANCE = {"lengthScaledTPM": "length_scaled_tpm", "scaledTPM": "scaled_tpm", "no": None}
 STRANDEDNESS = ("auto", "unstranded", "forward", "reverse")
-#: BAM names STAR and TopHat give every sample; the sample is then the folder's name.
-ALIGNER_DEFAULT_NAME = re.compile(r"^(?P<prefix>.*?)[._]?(Aligned\.sortedByCoord\.out|Aligned\.out|accepted_hits)$")
 
 
 def build_counts(
@@ -102,11 +101,11 @@ def build_counts(
     """
     where = Path(sheet_path) if sheet_path is not None else "sample sheet"
     _check_options(format, strandedness, counts_from_abundance)
-    sheet = _sheet_fields(samples)
+    sheet = sheet_fields(samples)
     notes: list[str] = []
     if counts is not None and "quant" in samples.columns:
         notes.append("`counts:` is set, so the sheet's quant column is not used.")
-    picked = _pick_columns(sheet, Path(base_dir), counts, format, strandedness, where, notes)
+    picked = pick_columns(sheet, Path(base_dir), counts, format, strandedness, where, notes)
     quants = list({id(quant): quant for quant, _ in picked.values()}.values())
     _check_same_kind(picked, where)
     for quant in quants:
@@ -115,10 +114,10 @@ def build_counts(
     first = quants[0]
     tx_map = None
     if first.level == "transcript":
-        tx_map = _transcript_map(first, tx2gene)
-        values = _gene_estimates(picked, tx_map, counts_from_abundance, notes)
+        tx_map = transcript_map(first, tx2gene)
+        values = gene_estimates(picked, tx_map, counts_from_abundance, notes)
     else:
-        values = _stack(picked, "counts")
+        values = stack(picked, "counts")
         if first.estimated:
             notes.append(
                 f"{first.format} gene-level counts are fractional estimates: rounded to integers; "
@@ -144,56 +143,6 @@ def write_counts(table: pd.DataFrame, qc: pd.DataFrame, counts_path: str | PathL
     io.write_tsv(qc, qc_path)
 
 
-def summarise_to_genes(
-    counts: pd.DataFrame,
-    abundance: pd.DataFrame,
-    length: pd.DataFrame,
-    tx2gene: pd.Series,
-    counts_from_abundance: str = "lengthScaledTPM",
-) -> pd.DataFrame:
-    """tximport's transcript -> gene summary, through pytximport.
-
-    Parameters
-    ----------
-    counts, abundance, length : pd.DataFrame
-        Shape (n_transcripts, n_samples): estimated counts, TPM and effective length, same
-        index (transcript ids) and columns (samples).
-    tx2gene : pd.Series
-        transcript_id -> gene_id for every transcript of ``counts``.
-    counts_from_abundance : {"lengthScaledTPM", "scaledTPM", "no"}
-        ``no``: summed counts. ``scaledTPM``: gene TPM (sum of transcript TPM) scaled to each
-        sample's summed counts. ``lengthScaledTPM``: gene TPM times the gene's mean effective
-        length over samples (the abundance-weighted mean of its transcripts' lengths per
-        sample), scaled the same way.
-
-    Returns
-    -------
-    pd.DataFrame
-        Shape (n_genes, n_samples), float gene counts indexed by gene_id.
-    """
-    # Imported here: pytximport pulls in anndata and xarray, which gene-level runs never need.
-    import xarray as xr
-    from pytximport.utils import convert_transcripts_to_genes
-
-    dims = ("transcript_id", "file")
-    dataset = xr.Dataset(
-        {
-            "counts": (dims, counts.to_numpy(dtype=float)),
-            "abundance": (dims, abundance.to_numpy(dtype=float)),
-            "length": (dims, length.to_numpy(dtype=float)),
-        },
-        coords={"transcript_id": counts.index.to_numpy(), "file_path": counts.columns.to_numpy()},
-    )
-    mapping = pd.DataFrame({"transcript_id": tx2gene.index.to_numpy(), "gene_id": tx2gene.to_numpy()})
-    genes = convert_transcripts_to_genes(
-        dataset, mapping, counts_from_abundance=COUNTS_FROM_ABUNDANCE[counts_from_abundance]
-    )
-    result = genes["counts"].to_pandas()
-    result.columns = counts.columns
-    result.index.name = "gene_id"
-    return result
-
-
 def _check_options(format: str, strandedness: str, counts_from_abundance: str) -> None:
     """Reject unknown option values before any file is opened."""
     allowed = {
@@ -207,149 +156,7 @@ def _check_options(format: str, strandedness: str, counts_from_abundance: str) -
             raise InputError(f"unknown value {value!r}.", column=key, fix=f"use one of {', '.join(allowed[key])}.")
 
 
-def _sheet_fields(samples: pd.DataFrame) -> pd.DataFrame:
-    """The sheet's sample, quant and column fields as text, with each sample's line number.
-
-    Returns
-    -------
-    pd.DataFrame
-        Shape (n_samples, 4): ``sample``, ``quant``, ``column`` ("" when unset) and ``row``
-        (line number in the sheet file, the header being line 1).
-    """
-    sheet = pd.DataFrame({"row": np.arange(len(samples)) + 2})
-    for column in ("sample", "quant", "column"):
-        values = samples[column] if column in samples.columns else pd.Series([""] * len(samples))
-        sheet[column] = values.fillna("").astype(str).str.strip().to_numpy()
-    return sheet
-
-
-def _pick_columns(
-    sheet: pd.DataFrame,
-    base_dir: Path,
-    counts: str | PathLike | None,
-    format: str,
-    strandedness: str,
-    where: Path | str,
-    notes: list[str],
-) -> dict[str, tuple[Quant, str]]:
-    """Read each input file once and find every sample's column in it.
-
-    Returns
-    -------
-    dict
-        sample -> (parsed file, its column holding the sample), in sheet order.
-    """
-    if counts is not None:
-        paths = {sample: Path(counts) for sample in sheet["sample"]}
-    else:
-        paths = {}
-        for sample, quant, row in zip(sheet["sample"], sheet["quant"], sheet["row"]):
-            try:
-                paths[sample] = readers.resolve(base_dir / quant)
-            except InputError as error:
-                error.message = error.message.rstrip(".") + f" (quant of sample {sample!r}, row {row} of {where})."
-                raise
-    parsed = {
-        path: readers.read(path, format=format, strandedness=strandedness) for path in dict.fromkeys(paths.values())
-    }
-    picked: dict[str, tuple[Quant, str]] = {}
-    rows = dict(zip(sheet["sample"], sheet["row"]))
-    for sample, wanted in zip(sheet["sample"], sheet["column"]):
-        quant = parsed[paths[sample]]
-        column = _match_column(sample, wanted, quant, f"row {rows[sample]} of {where}")
-        if column in quant.invalid:
-            raise quant.invalid[column]
-        picked[sample] = (quant, column)
-    for quant in parsed.values():
-        owners: dict[str, list[str]] = {}
-        for sample, (q, column) in picked.items():
-            if q is quant:
-                owners.setdefault(column, []).append(sample)
-        for column, sharing in owners.items():
-            if len(sharing) > 1 and len(quant.columns) == 1:
-                raise InputError(
-                    f"samples {', '.join(sharing)} (rows {', '.join(str(rows[s]) for s in sharing)} of {where}) "
-                    "all point at this one-sample file.",
-                    path=quant.path,
-                    fix="give each sample its own quant file.",
-                )
-            if len(sharing) > 1:
-                raise InputError(
-                    f"samples {', '.join(sharing)} all use column {column!r}.",
-                    path=quant.path,
-                    column=str(column),
-                    fix="give each sample its own column (sheet field `column`) or its own file.",
-                )
-        extra = [str(column) for column in quant.columns if column not in owners]
-        if extra:
-            notes.append(f"ignored extra columns {', '.join(extra)} of {quant.path}.")
-    return picked
-
-
-def _aliases(column: str) -> set[str]:
-    """Names a sample may have in a column named by a BAM path.
-
-    ``bam/s1.bam`` -> ``s1.bam``, ``s1``; ``s1.markdup.sorted.bam`` -> ``s1``;
-    ``star/s1/Aligned.sortedByCoord.out.bam`` -> ``s1``; ``star/s1_Aligned.out.bam`` -> ``s1``.
-    """
-    parts = column.replace("\\", "/").split("/")
-    name = parts[-1]
-    stem = re.sub(r"\.(bam|sam|cram)$", "", name)
-    aliases = {column, name, stem, stem.split(".")[0]}
-    default = ALIGNER_DEFAULT_NAME.match(stem)
-    if default:
-        aliases.add(default.group("prefix") or (parts[-2] if len(parts) > 1 else ""))
-    return aliases - {""}
-
-
-def _match_column(sample: str, wanted: str, quant: Quant, origin: str) -> str:
-    """The column of ``quant`` that holds ``sample`` (see :func:`build_counts`).
-
-    ``origin`` says where the sample is in the sheet (``row 3 of samples.tsv``), for messages.
-    A table whose row ids include the sample is transposed (samples as rows), and said so.
-    """
-    columns = quant.columns
-    shown = ", ".join(map(str, columns[:10])) + (", ..." if len(columns) > 10 else "")
-    if wanted:
-        if wanted in columns:
-            return wanted
-        raise InputError(
-            f"has no column {wanted!r} (the `column` of sample {sample!r}, {origin}); its columns are: {shown}.",
-            path=quant.path,
-            column=wanted,
-            fix="correct the sheet's `column` field.",
-        )
-    if len(columns) == 1:
-        return columns[0]
-    if sample in columns:
-        return sample
-    hits = [column for column in columns if sample in _aliases(str(column))]
-    if len(hits) == 1:
-        return hits[0]
-    if hits:
-        raise InputError(
-            f"several columns match sample {sample!r} ({origin}): {', '.join(map(str, hits))}.",
-            path=quant.path,
-            fix="name the sample's column in the sheet's `column` field.",
-        )
-    if sample in quant.counts.index:
-        raise InputError(
-            f"the table is transposed: sample {sample!r} ({origin}) is a row, and its columns are genes "
-            f"({shown}).",
-            path=quant.path,
-            row=quant.first_row + quant.counts.index.get_loc(sample),
-            fix="write the table with one row per gene and one column per sample (transpose it: t() in R, .T in "
-            "pandas).",
-        )
-    raise InputError(
-        f"no column for sample {sample!r} ({origin}); its columns are: {shown}.",
-        path=quant.path,
-        fix="add the sample's column to the table, remove the sample from the sheet, or name its column in the "
-        "sheet's `column` field.",
-    )
-
-
-def _check_same_kind(picked: dict[str, tuple[Quant, str]], where: Path | str) -> None:
+def _check_same_kind(picked: Picked, where: Path | str) -> None:
     """All samples from one tool, at one level, one strandedness, over one set of features."""
     kinds: dict[str, list[str]] = {}
     for sample, (quant, _) in picked.items():
@@ -389,7 +196,7 @@ def _check_same_kind(picked: dict[str, tuple[Quant, str]], where: Path | str) ->
         )
 
 
-def _check_reads(picked: dict[str, tuple[Quant, str]], values: pd.DataFrame) -> None:
+def _check_reads(picked: Picked, values: pd.DataFrame) -> None:
     """Raise if a sample has no reads: it has no size factor and nothing to test."""
     empty = values.columns[(values == 0).all()]
     if len(empty):
@@ -401,65 +208,6 @@ def _check_reads(picked: dict[str, tuple[Quant, str]], values: pd.DataFrame) -> 
             fix="check that the file is this sample's output (a failed alignment or an empty BAM gives all zeros), "
             "or remove the sample from the sheet.",
         )
-
-
-def _stack(picked: dict[str, tuple[Quant, str]], field: str) -> pd.DataFrame:
-    """One field (counts, abundance, length) of every sample, shape (n_features, n_samples)."""
-    (reference, _), *_ = picked.values()
-    index = reference.counts.index
-    return pd.DataFrame(
-        {sample: getattr(quant, field)[column].reindex(index) for sample, (quant, column) in picked.items()}
-    )
-
-
-def _transcript_map(quant: Quant, tx2gene: str | PathLike | None) -> pd.DataFrame:
-    """transcript_id -> gene_id, gene_name: the configured tx2gene, else the file's own map."""
-    if tx2gene is not None:
-        return load_tx2gene(tx2gene)
-    if quant.tx2gene is not None:
-        names = quant.gene_names if quant.gene_names is not None else pd.Series(dtype=object)
-        return pd.DataFrame({"gene_id": quant.tx2gene, "gene_name": quant.tx2gene.map(names)})
-    raise InputError(
-        f"is transcript-level {quant.format} output and no transcript -> gene map is known.",
-        path=quant.path,
-        fix="set `tx2gene:` to the GTF the index was built from, or to a transcript_id<TAB>gene_id table.",
-    )
-
-
-def _gene_estimates(
-    picked: dict[str, tuple[Quant, str]], tx_map: pd.DataFrame, counts_from_abundance: str, notes: list[str]
-) -> pd.DataFrame:
-    """Transcript estimates of every sample summarised to gene counts (float)."""
-    (reference, _), *_ = picked.values()
-    transcripts = reference.counts.index
-    known = transcripts.isin(tx_map.index)
-    if not known.any():
-        raise InputError(
-            f"none of its {len(transcripts)} transcript ids (e.g. {', '.join(transcripts[:3])}) is in tx2gene "
-            f"(which has e.g. {', '.join(tx_map.index[:3])}).",
-            path=reference.path,
-            fix="give the tx2gene / GTF of the annotation the quantifier's index was built from.",
-        )
-    if not known.all():
-        lost = transcripts[~known]
-        notes.append(
-            f"{len(lost)} of {len(transcripts)} transcripts are not in tx2gene and were left out "
-            f"(e.g. {', '.join(lost[:SHOWN])})."
-        )
-    kept = transcripts[known]
-    frames = {field: _stack(picked, field).loc[kept] for field in ("counts", "abundance", "length")}
-    genes = summarise_to_genes(*frames.values(), tx_map.loc[kept, "gene_id"], counts_from_abundance)
-    meaning = {
-        "lengthScaledTPM": "gene TPM x mean transcript length, scaled to each sample's read total "
-        "(corrects for isoform-driven length changes; PyDESeq2 takes no length offsets)",
-        "scaledTPM": "gene TPM scaled to each sample's read total (no length correction)",
-        "no": "plain sums of estimated counts (no length correction, and PyDESeq2 takes no offsets)",
-    }[counts_from_abundance]
-    notes.append(
-        f"summarised {len(kept)} transcripts to {len(genes)} genes as tximport does (pytximport), "
-        f"countsFromAbundance={counts_from_abundance}: {meaning}; rounded to integers for DESeq2."
-    )
-    return genes
 
 
 def _gene_names(
@@ -506,7 +254,7 @@ def _gene_names(
 
 
 def _qc_table(
-    picked: dict[str, tuple[Quant, str]], values: pd.DataFrame, counts_from_abundance: str | None
+    picked: Picked, values: pd.DataFrame, counts_from_abundance: str | None
 ) -> pd.DataFrame:
     """One QC row per sample (columns: see :func:`build_counts`)."""
     rows = []

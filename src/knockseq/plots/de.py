@@ -75,10 +75,10 @@ def _labelled_scatter(ax, values: pd.DataFrame, x: str, y: str, alpha: float) ->
             continue
         ax.scatter(part[x], part[y], s=28, color=colour, edgecolors="black", linewidths=0.6, label=kind, zorder=3)
         texts += [ax.text(px, py, text, fontsize=9, zorder=4) for px, py, text in zip(part[x], part[y], part["label"])]
-    # Repel from the labelled points only: with every gene (tens of thousands) adjustText's cost
-    # grows with labels x points and a real DE table took minutes.
+    # Repel from the labelled points only: adjustText's cost grows with labels x points, and with
+    # every gene (tens of thousands) a real DE table takes minutes.
     adjust_labels(ax, texts, labelled[x], labelled[y])
-    # Outside the axes: loc="best" scans every point, as slow as the repulsion was.
+    # Outside the axes: loc="best" scans every point, as slow as repelling from every gene.
     ax.legend(fontsize=9, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
 

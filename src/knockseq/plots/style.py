@@ -69,7 +69,7 @@ def adjust_labels(ax, texts: list, x: pd.Series, y: pd.Series) -> None:
 
     if texts:
         # Stronger text repulsion and a weaker pull than adjustText's defaults: with its defaults
-        # ER core labels in a crowded volcano (MCF-7 estradiol) still overlapped after 1000 steps.
+        # ER core labels in a crowded volcano (MCF-7 estradiol) overlap after 1000 steps.
         adjust_text(texts, x=x.to_numpy(dtype=float), y=y.to_numpy(dtype=float), ax=ax, iter_lim=ADJUST_ITERATIONS,
                     expand=(1.4, 1.8), force_text=(1.0, 1.5), force_pull=(0.005, 0.005),
                     arrowprops={"arrowstyle": "-", "color": "0.35", "linewidth": 0.6})

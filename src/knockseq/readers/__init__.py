@@ -4,6 +4,10 @@ Each module has ``NAME``, ``sniff(path) -> bool`` (decided from the content: hea
 names, trailer rows; never the file name) and ``read(path) -> Quant``. :func:`detect_format` asks
 them in :data:`READERS` order, most specific first and the plain matrix last; :func:`read`
 resolves quantifier folders, detects the format unless one is given, and reads.
+
+What the readers share: :mod:`knockseq.readers.files` (opening and reading the text),
+:mod:`knockseq.readers.checks` (header, ids and counts) and :mod:`knockseq.readers.quant` (the
+:class:`Quant` record they return).
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from types import ModuleType
 
 from knockseq.errors import InputError
 from knockseq.readers import dexseq, featurecounts, htseq, kallisto, matrix, rsem, salmon, star
-from knockseq.readers._common import Quant, check_complete, check_file, head
+from knockseq.readers.files import check_complete, check_file, head
+from knockseq.readers.quant import Quant
 
 __all__ = ["FORMATS", "READERS", "Quant", "detect_format", "read", "resolve"]
 

@@ -11,7 +11,8 @@ import re
 from pathlib import Path
 
 from knockseq.errors import InputError
-from knockseq.readers._common import Quant, head, tail
+from knockseq.readers.files import head, tail
+from knockseq.readers.quant import Quant
 
 NAME = "dexseq"
 TRAILERS = ("_ambiguous", "_empty", "_lowaqual", "_notaligned")

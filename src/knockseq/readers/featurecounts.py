@@ -12,7 +12,9 @@ from pathlib import Path
 import pandas as pd
 
 from knockseq.errors import InputError
-from knockseq.readers._common import Quant, check_header, gene_index, head, read_table, to_numbers
+from knockseq.readers.checks import check_header, gene_index, to_numbers
+from knockseq.readers.files import head, read_table
+from knockseq.readers.quant import Quant
 
 NAME = "featurecounts"
 ANNOTATION_COLUMNS = ["Geneid", "Chr", "Start", "End", "Strand", "Length"]

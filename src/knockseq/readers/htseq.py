@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from knockseq.errors import InputError
-from knockseq.readers._common import Quant, gene_index, numbers_or_raise, read_table, tail
+from knockseq.readers.checks import gene_index, numbers_or_raise
+from knockseq.readers.files import read_table, tail
+from knockseq.readers.quant import Quant
 
 NAME = "htseq"
 TRAILERS = ("__no_feature", "__ambiguous", "__too_low_aQual", "__not_aligned", "__alignment_not_unique")

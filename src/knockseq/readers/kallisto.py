@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 
 from knockseq.errors import InputError
-from knockseq.readers._common import Quant, check_file, check_header, estimates, head, read_table
+from knockseq.readers.checks import check_header
+from knockseq.readers.files import check_file, head, read_table
+from knockseq.readers.quant import Quant, estimates
 
 NAME = "kallisto"
 HEADER = ["target_id", "length", "eff_length", "est_counts", "tpm"]

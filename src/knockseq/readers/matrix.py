@@ -18,7 +18,9 @@ from pathlib import Path
 import pandas as pd
 
 from knockseq.errors import InputError
-from knockseq.readers._common import Quant, gene_index, head, read_table, to_numbers
+from knockseq.readers.checks import gene_index, to_numbers
+from knockseq.readers.files import head, read_table
+from knockseq.readers.quant import Quant
 
 NAME = "matrix"
 #: Headers of a gene-name column, compared by :func:`spelling` (case, spaces, ``_``, ``.`` and

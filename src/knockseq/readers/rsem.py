@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from knockseq.readers._common import Quant, check_header, estimates, head, load_text, read_table
+from knockseq.readers.checks import check_header
+from knockseq.readers.files import head, load_text, read_table
+from knockseq.readers.quant import Quant, estimates
 
 NAME = "rsem"
 GENES = ["gene_id", "transcript_id(s)", "length", "effective_length", "expected_count", "TPM", "FPKM"]

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from knockseq.readers._common import Quant, check_header, estimates, head, read_table
+from knockseq.readers.checks import check_header
+from knockseq.readers.files import head, read_table
+from knockseq.readers.quant import Quant, estimates
 
 NAME = "salmon"
 HEADER = ["Name", "Length", "EffectiveLength", "TPM", "NumReads"]

@@ -13,7 +13,9 @@ import re
 from pathlib import Path
 
 from knockseq.errors import InputError
-from knockseq.readers._common import Quant, gene_index, head, load_text, numbers_or_raise, read_table, sibling
+from knockseq.readers.checks import gene_index, numbers_or_raise
+from knockseq.readers.files import head, load_text, read_table, sibling
+from knockseq.readers.quant import Quant
 
 NAME = "star"
 N_ROWS = ("N_unmapped", "N_multimapping", "N_noFeature", "N_ambiguous")
