@@ -64,6 +64,7 @@ class Case:
 
 # ---- inputs ---------------------------------------------------------------------------------
 
+
 def _airway(work: Path, quick: bool) -> Case:
     counts = pd.read_csv(SHARED / "data/airway/counts.tsv.gz", sep="\t", index_col=0)
     if quick:
@@ -105,29 +106,47 @@ def _screen(work: Path, n_genes: int) -> Case:
     return _write_de(work, name, table, sheet, "~ batch + sirna_target", contrasts)
 
 
-def _write_de(work: Path, name: str, counts: pd.DataFrame, sheet: pd.DataFrame, design: str,
-              contrasts: tuple[str, ...]) -> Case:
+def _write_de(
+    work: Path, name: str, counts: pd.DataFrame, sheet: pd.DataFrame, design: str, contrasts: tuple[str, ...]
+) -> Case:
     folder = work / name
     folder.mkdir(parents=True, exist_ok=True)
     counts.rename_axis("gene_id").to_csv(folder / "counts.tsv", sep="\t")
     sheet.rename_axis("sample").to_csv(folder / "samples.tsv", sep="\t")
-    return Case(name, "de", {"counts": str(folder / "counts.tsv"), "samples": str(folder / "samples.tsv")},
-                design, contrasts, counts.shape[1], counts.shape[0])
+    return Case(
+        name,
+        "de",
+        {"counts": str(folder / "counts.tsv"), "samples": str(folder / "samples.tsv")},
+        design,
+        contrasts,
+        counts.shape[1],
+        counts.shape[0],
+    )
 
 
 def cases(work: Path, quick: bool) -> list[Case]:
     """Every case, its input files written under ``work``."""
-    gsea = Case("gsea_hallmark", "gsea", {
-        "ranks": str(SHARED / "reference/airway_cell_dex.fgsea_hallmark.ranks.tsv"),
-        "gmt": str(SHARED / "data/genesets/h.all.v7.0.symbols.gmt"),
-    })
+    gsea = Case(
+        "gsea_hallmark",
+        "gsea",
+        {
+            "ranks": str(SHARED / "reference/airway_cell_dex.fgsea_hallmark.ranks.tsv"),
+            "gmt": str(SHARED / "data/genesets/h.all.v7.0.symbols.gmt"),
+        },
+    )
     if quick:
         return [_airway(work, True), _synthetic(work, 6, 2000), _screen(work, 1000), gsea]
-    return [_airway(work, False), *(_synthetic(work, n, 20_000) for n in (6, 24, 96, 384)),
-            _synthetic(work, 6, 60_000), _screen(work, 20_000), gsea]
+    return [
+        _airway(work, False),
+        *(_synthetic(work, n, 20_000) for n in (6, 24, 96, 384)),
+        _synthetic(work, 6, 60_000),
+        _screen(work, 20_000),
+        gsea,
+    ]
 
 
 # ---- one measurement, in its own process -----------------------------------------------------
+
 
 def knockseq_de(case: Case, shrink: bool, out: Path) -> float:
     """Seconds of knockseq's fit + every contrast's results (this process)."""
@@ -140,8 +159,9 @@ def knockseq_de(case: Case, shrink: bool, out: Path) -> float:
     counts.insert(1, "gene_name", counts["gene_id"])
     sheet = pd.read_csv(case.files["samples"], sep="\t", dtype=str)
     covariates = [term.strip() for term in case.design.strip("~ ").split("+")][:-1]
-    contrasts = [dict(zip(("variable", "test", "reference"), c.split(":")), name=c.split(":")[1])
-                 for c in case.contrasts]
+    contrasts = [
+        dict(zip(("variable", "test", "reference"), c.split(":")), name=c.split(":")[1]) for c in case.contrasts
+    ]
     warnings.simplefilter("ignore")
     start = time.perf_counter()
     # min_count 0: every gene, as R's DESeq() without a pre-filter
@@ -163,8 +183,9 @@ def knockseq_gsea(case: Case, out: Path) -> float:
 
     options = config_defaults(ROOT / "workflow/schemas/config.schema.yaml")["gsea"]
     ranks = pd.read_csv(case.files["ranks"], sep="\t")
-    table = pd.DataFrame({"gene_id": ranks["symbol"], "gene_name": ranks["symbol"], "baseMean": 1.0,
-                          "stat": ranks["stat"]})
+    table = pd.DataFrame(
+        {"gene_id": ranks["symbol"], "gene_name": ranks["symbol"], "baseMean": 1.0, "stat": ranks["stat"]}
+    )
     sets = read_gmt(case.files["gmt"])
     start = time.perf_counter()
     result = run_gsea(table, sets, **options)
@@ -175,6 +196,7 @@ def knockseq_gsea(case: Case, out: Path) -> float:
 
 def source_state() -> str:
     """Which knockseq was measured: the commit, and whether the working tree had changes."""
+
     def git(*args: str) -> str:
         return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True).stdout
 
@@ -219,8 +241,7 @@ def measure(command: list[str]) -> Run:
 def child(args: argparse.Namespace) -> None:
     """The ``one`` subcommand: one knockseq measurement in this process, one JSON line."""
     case = Case(**json.loads(args.case))
-    seconds = (knockseq_gsea(case, args.out) if case.kind == "gsea"
-               else knockseq_de(case, args.shrink, args.out))
+    seconds = knockseq_gsea(case, args.out) if case.kind == "gsea" else knockseq_de(case, args.shrink, args.out)
     print(json.dumps({"seconds": seconds, "peak_mib": peak_mib()}))
 
 
@@ -230,15 +251,34 @@ def commands(case: Case, out: Path) -> dict[str, list[str]]:
     if case.kind == "gsea":
         return {
             "knockseq": [*mine, "--out", str(out / "knockseq.tsv")],
-            "fgseaMultilevel": ["Rscript", str(R_DIR / "fgsea.R"), case.files["ranks"], case.files["gmt"],
-                                "multilevel", str(out / "fgseaMultilevel.tsv")],
-            "fgseaSimple": ["Rscript", str(R_DIR / "fgsea.R"), case.files["ranks"], case.files["gmt"],
-                            "simple", str(out / "fgseaSimple.tsv")],
+            "fgseaMultilevel": [
+                "Rscript",
+                str(R_DIR / "fgsea.R"),
+                case.files["ranks"],
+                case.files["gmt"],
+                "multilevel",
+                str(out / "fgseaMultilevel.tsv"),
+            ],
+            "fgseaSimple": [
+                "Rscript",
+                str(R_DIR / "fgsea.R"),
+                case.files["ranks"],
+                case.files["gmt"],
+                "simple",
+                str(out / "fgseaSimple.tsv"),
+            ],
         }
     runs = {
         "knockseq": [*mine, "--out", str(out / "knockseq.tsv")],
-        "R DESeq2": ["Rscript", str(R_DIR / "deseq2.R"), case.files["counts"], case.files["samples"],
-                     case.design, ",".join(case.contrasts), str(out / "r.tsv")],
+        "R DESeq2": [
+            "Rscript",
+            str(R_DIR / "deseq2.R"),
+            case.files["counts"],
+            case.files["samples"],
+            case.design,
+            ",".join(case.contrasts),
+            str(out / "r.tsv"),
+        ],
     }
     if case.name.startswith("airway"):
         runs["knockseq + apeGLM"] = [*mine, "--shrink", "--out", str(out / "knockseq_shrunk.tsv")]
@@ -268,8 +308,12 @@ def agreement(case: Case, out: Path) -> str:
 def summarise(runs: list[Run]) -> dict[str, float]:
     """Median, min and max seconds and the median peak RSS of repeated runs."""
     seconds = [r.seconds for r in runs]
-    return {"median": statistics.median(seconds), "min": min(seconds), "max": max(seconds),
-            "peak_mib": statistics.median(r.peak_mib for r in runs)}
+    return {
+        "median": statistics.median(seconds),
+        "min": min(seconds),
+        "max": max(seconds),
+        "peak_mib": statistics.median(r.peak_mib for r in runs),
+    }
 
 
 def _timed_run(command: list[str]) -> float:
@@ -287,25 +331,51 @@ def pipeline_rows(work: Path) -> list[str]:
     counts.to_csv(project / "counts.tsv", sep="\t", index=False)
     sheet = pd.read_csv(SHARED / "data/airway/samples.tsv", sep="\t", dtype=str)
     sheet.rename(columns={sheet.columns[0]: "sample", "dex": "condition"}).to_csv(
-        project / "config/samples.tsv", sep="\t", index=False)
-    (project / "config/config.yaml").write_text(json.dumps({
-        "samples": "config/samples.tsv", "counts": "counts.tsv", "design": ["cell"],
-        "annotation": str(SHARED / "data/annotation/human_ensembl_gene_names.tsv.gz"),
-        "contrasts": {"dex": {"variable": "condition", "test": "trt", "reference": "untrt"}},
-        "gene_sets": [{"builtin": "er_core"}, {"gmt": str(SHARED / "data/genesets/h.all.v7.0.symbols.gmt")}],
-    }))
-    snakemake = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
-                 str(project), "--configfile", str(project / "config/config.yaml"), "--cores", str(os.cpu_count()),
-                 "--workflow-profile", "none", "--quiet", "all"]
+        project / "config/samples.tsv", sep="\t", index=False
+    )
+    (project / "config/config.yaml").write_text(
+        json.dumps(
+            {
+                "samples": "config/samples.tsv",
+                "counts": "counts.tsv",
+                "design": ["cell"],
+                "annotation": str(SHARED / "data/annotation/human_ensembl_gene_names.tsv.gz"),
+                "contrasts": {"dex": {"variable": "condition", "test": "trt", "reference": "untrt"}},
+                "gene_sets": [{"builtin": "er_core"}, {"gmt": str(SHARED / "data/genesets/h.all.v7.0.symbols.gmt")}],
+            }
+        )
+    )
+    snakemake = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(project),
+        "--configfile",
+        str(project / "config/config.yaml"),
+        "--cores",
+        str(os.cpu_count()),
+        "--workflow-profile",
+        "none",
+        "--quiet",
+        "all",
+    ]
     whole, noop = (_timed_run(snakemake) for _ in range(2))
     # every job's own library call, as its log's last line states it (knockseq.step.run_step)
-    steps = [float(m) for log in (project / "logs").rglob("*.log")
-             for m in re.findall(r"step done in ([\d.]+) s", log.read_text())]
+    steps = [
+        float(m)
+        for log in (project / "logs").rglob("*.log")
+        for m in re.findall(r"step done in ([\d.]+) s", log.read_text())
+    ]
     bare = sum(steps)
-    return [f"| airway end to end (workflow, every rule, {os.cpu_count()} cores) | {whole:.1f} |",
-            f"| the same jobs' library calls, summed ({len(steps)} jobs, in-process, no start-up) | {bare:.1f} |",
-            f"| pipeline overhead: end to end / summed calls - 1 | {100 * (whole / bare - 1):.0f}% |",
-            f"| airway no-op rerun | {noop:.1f} |"]
+    return [
+        f"| airway end to end (workflow, every rule, {os.cpu_count()} cores) | {whole:.1f} |",
+        f"| the same jobs' library calls, summed ({len(steps)} jobs, in-process, no start-up) | {bare:.1f} |",
+        f"| pipeline overhead: end to end / summed calls - 1 | {100 * (whole / bare - 1):.0f}% |",
+        f"| airway no-op rerun | {noop:.1f} |",
+    ]
 
 
 def main() -> None:
@@ -323,12 +393,16 @@ def main() -> None:
         child(args)
         return
 
-    lines = [f"# knockseq vs R DESeq2 + fgsea ({datetime.date.today()})", "",
-             f"{os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}; "
-             f"median of {args.repeats} runs [min-max], seconds of the library calls; peak RSS of the process. "
-             f"`python bench/compare_r.py` made this file from {source_state()}.", "",
-             "| case | samples x genes | tool | seconds | peak MiB | ratio to R | agreement with R |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"# knockseq vs R DESeq2 + fgsea ({datetime.date.today()})",
+        "",
+        f"{os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}; "
+        f"median of {args.repeats} runs [min-max], seconds of the library calls; peak RSS of the process. "
+        f"`python bench/compare_r.py` made this file from {source_state()}.",
+        "",
+        "| case | samples x genes | tool | seconds | peak MiB | ratio to R | agreement with R |",
+        "|---|---|---|---|---|---|---|",
+    ]
     scaling: dict[str, list[tuple[int, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -345,8 +419,10 @@ def main() -> None:
             note = agreement(case, out)
             for tool, s in stats.items():
                 ratio = s["median"] / baseline["median"]
-                lines.append(f"| {case.name} | {shape} | {tool} | {s['median']:.2f} [{s['min']:.2f}-{s['max']:.2f}] "
-                             f"| {s['peak_mib']:.0f} | {ratio:.2f} | {note if tool == 'knockseq' else ''} |")
+                lines.append(
+                    f"| {case.name} | {shape} | {tool} | {s['median']:.2f} [{s['min']:.2f}-{s['max']:.2f}] "
+                    f"| {s['peak_mib']:.0f} | {ratio:.2f} | {note if tool == 'knockseq' else ''} |"
+                )
                 if case.name.startswith("synthetic") and case.genes == (2000 if args.quick else 20_000):
                     scaling.setdefault(tool, []).append((case.samples, s["median"]))
             print(lines[-1], flush=True)

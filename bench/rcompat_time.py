@@ -37,13 +37,11 @@ def run(mode: str, counts: pd.DataFrame, metadata: pd.DataFrame, n_cpus: int) ->
     """Seconds for one full fit and results table in ``mode`` ("r" or "pydeseq2")."""
     dataset, stats = (RDeseqDataSet, RDeseqStats) if mode == "r" else (DeseqDataSet, DeseqStats)
     start = time.perf_counter()
-    dds = dataset(counts=counts, metadata=metadata, design="~cell + dex", quiet=True,
-                  n_cpus=n_cpus)
+    dds = dataset(counts=counts, metadata=metadata, design="~cell + dex", quiet=True, n_cpus=n_cpus)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         dds.deseq2()
-        stats(dds, contrast=["dex", "trt", "untrt"], alpha=0.1, quiet=True,
-              n_cpus=n_cpus).summary()
+        stats(dds, contrast=["dex", "trt", "untrt"], alpha=0.1, quiet=True, n_cpus=n_cpus).summary()
     return time.perf_counter() - start
 
 

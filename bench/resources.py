@@ -62,7 +62,14 @@ def measure(step: str, n_samples: int, n_genes: int, fit_path: str) -> dict[str,
         vst(counts, sheet, ["condition"], blind=True, compat="r", engine="batched")
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"step": step, "samples": n_samples, "genes": n_genes, "seconds": seconds, "peak_mib": peak, "before_mib": before}
+    return {
+        "step": step,
+        "samples": n_samples,
+        "genes": n_genes,
+        "seconds": seconds,
+        "peak_mib": peak,
+        "before_mib": before,
+    }
 
 
 def main() -> None:
@@ -83,11 +90,18 @@ def main() -> None:
             # de needs the point's fit on disk: fit runs first whenever de is asked for
             steps = ["fit"] * ("de" in args.steps and "fit" not in args.steps) + args.steps
             for step in steps:
-                out = subprocess.run([sys.executable, __file__, "--child", step, n_samples, n_genes, fit_path],
-                                     capture_output=True, text=True, check=True)
+                out = subprocess.run(
+                    [sys.executable, __file__, "--child", step, n_samples, n_genes, fit_path],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
                 row = json.loads(out.stdout.strip().splitlines()[-1])
-                print(f"| {step} | {row['samples']} | {row['genes']:,} | {row['seconds']:.1f} | {row['peak_mib']:.0f} "
-                      f"| {row['before_mib']:.0f} |", flush=True)
+                print(
+                    f"| {step} | {row['samples']} | {row['genes']:,} | {row['seconds']:.1f} | {row['peak_mib']:.0f} "
+                    f"| {row['before_mib']:.0f} |",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

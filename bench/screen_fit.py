@@ -105,6 +105,9 @@ def main() -> None:
     per_gene = sum(v[0] for k, v in profile_stats.stats.items() if k[2] == "nbinomGLM")
     profile = "\n".join(line for line in text.getvalue().splitlines() if line.strip())
 
+    repeats = "\n".join(
+        f"- fit {f:.1f} s; test {sum(t):.1f} s; test + shrink {sum(s):.1f} s" for f, t, s in zip(fits, tests, shrunk)
+    )
     report = f"""# One contrast vs ten contrasts sharing a fit (`bench/screen_fit.py`)
 
 Synthetic screen (`tests/screen.py`, seed 1): {len(sheet)} samples (3 batches x (10 siRNAs + NTC))
@@ -125,7 +128,7 @@ n_cpus {args.n_cpus}, {platform.machine()}, 2 cores, {source_state()}. Median of
 | apeGLM shrinkage, per contrast | {shrink_s:.1f} |
 
 Per repeat (fit; sums over the ten contrasts of test, and of test + shrink):
-{chr(10).join(f"- fit {f:.1f} s; test {sum(t):.1f} s; test + shrink {sum(s):.1f} s" for f, t, s in zip(fits, tests, shrunk))}
+{repeats}
 
 ## Where one contrast's shrinkage goes
 

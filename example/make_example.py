@@ -22,8 +22,14 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 SEED = 20211207
-SAMPLES = [("control_1", "control"), ("control_2", "control"), ("control_3", "control"),
-           ("knockdown_1", "knockdown"), ("knockdown_2", "knockdown"), ("knockdown_3", "knockdown")]
+SAMPLES = [
+    ("control_1", "control"),
+    ("control_2", "control"),
+    ("control_3", "control"),
+    ("knockdown_1", "knockdown"),
+    ("knockdown_2", "knockdown"),
+    ("knockdown_3", "knockdown"),
+]
 SIZE_FACTORS = [1.0, 0.8, 1.25, 0.9, 1.15, 0.75]
 TARGETS = ["PPP3CA", "PPP3CB"]
 
@@ -92,7 +98,7 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     rows = ["sample\tcondition\treplicate\tquant"]
     for (sample, condition), sf in zip(SAMPLES, SIZE_FACTORS):
-        mu = baseline * sf * (2.0 ** lfc if condition == "knockdown" else 1.0)
+        mu = baseline * sf * (2.0**lfc if condition == "knockdown" else 1.0)
         # Gamma-Poisson is the negative binomial with mean mu and variance mu + dispersion * mu^2.
         counts = rng.poisson(rng.gamma(1.0 / dispersion, mu * dispersion))
         assigned = int(counts.sum())
@@ -109,7 +115,7 @@ def main() -> None:
         rows.append(f"{sample}\t{condition}\t{sample.rsplit('_', 1)[1]}\texample/htseq/{sample}.htseq.txt")
     (HERE.parent / "config" / "samples.tsv").write_text("\n".join(rows) + "\n")
     truth = ["gene_id\ttrue_log2fc\tbaseline_mean\tdispersion"]
-    truth += [f"{g}\t{l:.3f}\t{b:.2f}\t{d:.4f}" for g, l, b, d in zip(genes, lfc, baseline, dispersion)]
+    truth += [f"{g}\t{lf:.3f}\t{b:.2f}\t{d:.4f}" for g, lf, b, d in zip(genes, lfc, baseline, dispersion)]
     (HERE / "truth.tsv").write_text("\n".join(truth) + "\n")
 
 

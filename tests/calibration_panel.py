@@ -33,13 +33,28 @@ ANNOTATION = "data/annotation/human_ensembl_gene_names.tsv.gz"
 #: Hallmark sets of proliferation, growth, metabolism, secretion and stress: what a broad change
 #: in growth moves (the kinase-siRNA screens of issue 15 shifted MYC targets, the unfolded protein
 #: response and protein secretion as much as the ER sets).
-GROWTH = ("HALLMARK_E2F_TARGETS", "HALLMARK_G2M_CHECKPOINT", "HALLMARK_MYC_TARGETS_V1", "HALLMARK_MYC_TARGETS_V2",
-          "HALLMARK_MITOTIC_SPINDLE", "HALLMARK_MTORC1_SIGNALING", "HALLMARK_UNFOLDED_PROTEIN_RESPONSE",
-          "HALLMARK_PROTEIN_SECRETION", "HALLMARK_GLYCOLYSIS", "HALLMARK_OXIDATIVE_PHOSPHORYLATION",
-          "HALLMARK_CHOLESTEROL_HOMEOSTASIS", "HALLMARK_FATTY_ACID_METABOLISM", "HALLMARK_HYPOXIA",
-          "HALLMARK_TNFA_SIGNALING_VIA_NFKB", "HALLMARK_P53_PATHWAY", "HALLMARK_UV_RESPONSE_UP",
-          "HALLMARK_APOPTOSIS", "HALLMARK_ADIPOGENESIS", "HALLMARK_XENOBIOTIC_METABOLISM",
-          "HALLMARK_ANDROGEN_RESPONSE")
+GROWTH = (
+    "HALLMARK_E2F_TARGETS",
+    "HALLMARK_G2M_CHECKPOINT",
+    "HALLMARK_MYC_TARGETS_V1",
+    "HALLMARK_MYC_TARGETS_V2",
+    "HALLMARK_MITOTIC_SPINDLE",
+    "HALLMARK_MTORC1_SIGNALING",
+    "HALLMARK_UNFOLDED_PROTEIN_RESPONSE",
+    "HALLMARK_PROTEIN_SECRETION",
+    "HALLMARK_GLYCOLYSIS",
+    "HALLMARK_OXIDATIVE_PHOSPHORYLATION",
+    "HALLMARK_CHOLESTEROL_HOMEOSTASIS",
+    "HALLMARK_FATTY_ACID_METABOLISM",
+    "HALLMARK_HYPOXIA",
+    "HALLMARK_TNFA_SIGNALING_VIA_NFKB",
+    "HALLMARK_P53_PATHWAY",
+    "HALLMARK_UV_RESPONSE_UP",
+    "HALLMARK_APOPTOSIS",
+    "HALLMARK_ADIPOGENESIS",
+    "HALLMARK_XENOBIOTIC_METABOLISM",
+    "HALLMARK_ANDROGEN_RESPONSE",
+)
 
 
 @dataclass(frozen=True)
@@ -78,8 +93,14 @@ def gene_sets(sources: tuple[str, ...] = ("er_core", "hallmark")):
     return load_gene_sets([{"builtin": name} for name in sources], cache_dir="unused")
 
 
-def contrast_steps(counts: pd.DataFrame, samples: pd.DataFrame, contrast: dict, design: list[str],
-                   reverse: bool = False, sources: tuple[str, ...] = ("er_core", "hallmark")) -> Steps:
+def contrast_steps(
+    counts: pd.DataFrame,
+    samples: pd.DataFrame,
+    contrast: dict,
+    design: list[str],
+    reverse: bool = False,
+    sources: tuple[str, ...] = ("er_core", "hallmark"),
+) -> Steps:
     """Run DE, the knockdown check, GSEA and the direct-target test as the workflow does, with default options.
 
     ``reverse`` reports the contrast with test and reference swapped from the same fit: the Wald
@@ -88,22 +109,43 @@ def contrast_steps(counts: pd.DataFrame, samples: pd.DataFrame, contrast: dict, 
     """
     de_options = DEFAULTS["de"]
     contrast = {"variable": "condition", "where": {}, "targets": [], **contrast}
-    result = run_contrast(counts, samples, contrast=contrast, design=design, compat=de_options["compat"],
-                          engine=de_options["engine"],
-                          alpha=de_options["alpha"], min_count=de_options["min_count"], cooks=de_options["cooks"],
-                          shrink=False)
+    result = run_contrast(
+        counts,
+        samples,
+        contrast=contrast,
+        design=design,
+        compat=de_options["compat"],
+        engine=de_options["engine"],
+        alpha=de_options["alpha"],
+        min_count=de_options["min_count"],
+        cooks=de_options["cooks"],
+        shrink=False,
+    )
     if reverse:
         negated = ["log2FoldChange", "stat"]
         result.table[negated] = -result.table[negated]
-        contrast = {**contrast, "name": f"{contrast['name']}_reversed", "test": contrast["reference"],
-                    "reference": contrast["test"]}
+        contrast = {
+            **contrast,
+            "name": f"{contrast['name']}_reversed",
+            "test": contrast["reference"],
+            "reference": contrast["test"],
+        }
         result.metadata.update(contrast=contrast["name"], test=contrast["test"], reference=contrast["reference"])
-    knockdown = assess_knockdown(result.table, result.normalized_counts, samples, contrast, contrast["targets"],
-                                 DEFAULTS["knockdown"])
+    knockdown = assess_knockdown(
+        result.table, result.normalized_counts, samples, contrast, contrast["targets"], DEFAULTS["knockdown"]
+    )
     options = DEFAULTS["gsea"]
-    gsea = run_gsea(result.table, gene_sets(sources), ranking=options["ranking"],
-                    permutations=options["permutations"], min_size=options["min_size"], max_size=options["max_size"],
-                    seed=options["seed"], method=options["method"], threads=1)
+    gsea = run_gsea(
+        result.table,
+        gene_sets(sources),
+        ranking=options["ranking"],
+        permutations=options["permutations"],
+        min_size=options["min_size"],
+        max_size=options["max_size"],
+        seed=options["seed"],
+        method=options["method"],
+        threads=1,
+    )
     direct = direct_target_evidence(result.table, result.normalized_counts, samples, result.metadata)
     return Steps(gsea, knockdown, result.table, result.metadata, direct)
 
@@ -113,21 +155,35 @@ def verdicts_of(steps: list[Steps], sources: tuple[str, ...] = ("er_core", "hall
     fdr = adjust_across_contrasts({step.metadata["contrast"]: step.direct for step in steps})
     runs = []
     for step in steps:
-        verdict = decide(step.gsea, step.knockdown, step.de, gene_sets(sources).provenance, step.direct,
-                         direct_fdr=fdr[step.metadata["contrast"]],
-                         n_adjusted=sum(q is not None for q in fdr.values()),
-                         thresholds=DEFAULTS["verdict"], de_settings=step.metadata)
+        verdict = decide(
+            step.gsea,
+            step.knockdown,
+            step.de,
+            gene_sets(sources).provenance,
+            step.direct,
+            direct_fdr=fdr[step.metadata["contrast"]],
+            n_adjusted=sum(q is not None for q in fdr.values()),
+            thresholds=DEFAULTS["verdict"],
+            de_settings=step.metadata,
+        )
         runs.append(Run(verdict, step.de))
     return runs
 
 
-def verdict_of(counts: pd.DataFrame, samples: pd.DataFrame, contrast: dict, design: list[str],
-               reverse: bool = False, sources: tuple[str, ...] = ("er_core", "hallmark")) -> Run:
+def verdict_of(
+    counts: pd.DataFrame,
+    samples: pd.DataFrame,
+    contrast: dict,
+    design: list[str],
+    reverse: bool = False,
+    sources: tuple[str, ...] = ("er_core", "hallmark"),
+) -> Run:
     """One contrast's verdict (a run of one contrast)."""
     return verdicts_of([contrast_steps(counts, samples, contrast, design, reverse, sources)], sources)[0]
 
 
 # --- real data ---------------------------------------------------------------------------------
+
 
 @functools.cache
 def quantifier_counts(tool: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -137,8 +193,12 @@ def quantifier_counts(tool: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     folder = shared_path("data/quantifiers")
     quant, options = TOOLS[tool]
     samples = sheet(quant)
-    counts, _, _ = build_counts(samples, base_dir=folder, annotation=folder / "reference/genes.gtf.gz",
-                                **{key: folder / value for key, value in options.items()})
+    counts, _, _ = build_counts(
+        samples,
+        base_dir=folder,
+        annotation=folder / "reference/genes.gtf.gz",
+        **{key: folder / value for key, value in options.items()},
+    )
     return counts, samples
 
 
@@ -146,8 +206,12 @@ def quantifier(tool: str, keep: tuple[str, ...] = ()) -> Run:
     counts, samples = quantifier_counts(tool)
     if keep:
         samples = samples[samples["sample"].isin(keep)].reset_index(drop=True)
-    contrast = {"name": f"calcineurin_kd_{tool}", "test": "knockdown", "reference": "control",
-                "targets": ["PPP3CA", "PPP3CB"]}
+    contrast = {
+        "name": f"calcineurin_kd_{tool}",
+        "test": "knockdown",
+        "reference": "control",
+        "targets": ["PPP3CA", "PPP3CB"],
+    }
     return verdict_of(counts, samples, contrast, [])
 
 
@@ -156,8 +220,9 @@ def counts_of(dataset: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Count table and sheet of a shared estradiol dataset, ``mcf7`` or ``t47d``."""
     folder, table = {"mcf7": ("data/mcf7_e2", "1_counts_file.csv"), "t47d": ("data/t47d_e2", "counts.tsv.gz")}[dataset]
     samples = pd.read_csv(shared_path(f"{folder}/samples.tsv"), sep="\t", dtype=str)
-    counts, _, _ = build_counts(samples, base_dir=".", counts=shared_path(f"{folder}/{table}"),
-                                annotation=shared_path(ANNOTATION))
+    counts, _, _ = build_counts(
+        samples, base_dir=".", counts=shared_path(f"{folder}/{table}"), annotation=shared_path(ANNOTATION)
+    )
     return counts, samples
 
 
@@ -183,20 +248,27 @@ def t47d_permuted() -> Run:
 
 def airway() -> Run:
     samples = pd.read_csv(shared_path("data/airway/samples.tsv"), sep="\t", dtype=str).rename(
-        columns={"dex": "condition"})
-    counts, _, _ = build_counts(samples, base_dir=".", counts=shared_path("data/airway/counts.tsv.gz"),
-                                annotation=shared_path(ANNOTATION))
+        columns={"dex": "condition"}
+    )
+    counts, _, _ = build_counts(
+        samples, base_dir=".", counts=shared_path("data/airway/counts.tsv.gz"), annotation=shared_path(ANNOTATION)
+    )
     return verdict_of(counts, samples, {"name": "airway_dex", "test": "trt", "reference": "untrt"}, ["cell"])
 
 
 def pasilla() -> Run:
     samples = pd.read_csv(shared_path("data/pasilla/samples.tsv"), sep="\t", dtype=str)
     counts, _, _ = build_counts(samples, base_dir=".", counts=shared_path("data/pasilla/counts.tsv.gz"))
-    return verdict_of(counts, samples, {"name": "pasilla_kd", "test": "treated", "reference": "untreated",
-                                        "targets": ["FBgn0261552"]}, ["type"])
+    return verdict_of(
+        counts,
+        samples,
+        {"name": "pasilla_kd", "test": "treated", "reference": "untreated", "targets": ["FBgn0261552"]},
+        ["type"],
+    )
 
 
 # --- simulations -------------------------------------------------------------------------------
+
 
 @functools.cache
 def t47d_baseline() -> pd.DataFrame:
@@ -220,8 +292,9 @@ def t47d_baseline() -> pd.DataFrame:
     return pd.concat([table[in_sets], others]).sort_index()
 
 
-def simulate_counts(groups: dict[str, dict[str, float]], n: int, seed: int,
-                    baseline: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def simulate_counts(
+    groups: dict[str, dict[str, float]], n: int, seed: int, baseline: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Negative-binomial counts around a baseline (:func:`t47d_baseline` by default), n samples per group.
 
     Dispersion follows a DESeq2-like trend ``0.02 + 0.5 / mean``; size factors U(0.7, 1.3);
@@ -244,8 +317,15 @@ def simulate_counts(groups: dict[str, dict[str, float]], n: int, seed: int,
     return counts, pd.DataFrame(samples, columns=["sample", "condition"])
 
 
-def simulate(name: str, log2fc: dict[str, float], n: int, seed: int, targets: list[str],
-             baseline: pd.DataFrame | None = None, sources: tuple[str, ...] = ("er_core", "hallmark")) -> Run:
+def simulate(
+    name: str,
+    log2fc: dict[str, float],
+    n: int,
+    seed: int,
+    targets: list[str],
+    baseline: pd.DataFrame | None = None,
+    sources: tuple[str, ...] = ("er_core", "hallmark"),
+) -> Run:
     """n control vs n treated samples (:func:`simulate_counts`); ``log2fc`` is the treated samples' change."""
     counts, sheet = simulate_counts({"control": {}, "treated": log2fc}, n, seed, baseline)
     contrast = {"name": name, "test": "treated", "reference": "control", "targets": targets}
@@ -301,18 +381,25 @@ def two_genes() -> Run:
     """ER-positive cells: the hallmark estrogen-response genes outside the ER core set fall by 0.2-0.5
     log2 and two direct targets fall far (log2 -2.5); the other twelve direct targets do not move."""
     sets = read_gmt(builtin_path("hallmark"))
-    hallmark_er = sorted((set(sets["HALLMARK_ESTROGEN_RESPONSE_EARLY"]) | set(sets["HALLMARK_ESTROGEN_RESPONSE_LATE"]))
-                         - set(er_core_genes()))
+    hallmark_er = sorted(
+        (set(sets["HALLMARK_ESTROGEN_RESPONSE_EARLY"]) | set(sets["HALLMARK_ESTROGEN_RESPONSE_LATE"]))
+        - set(er_core_genes())
+    )
     rng = np.random.default_rng(31)
-    return simulate("two_genes", {**dict(zip(hallmark_er, rng.uniform(-0.5, -0.2, len(hallmark_er)))), **TWO_GENES},
-                    3, 32, [])
+    return simulate(
+        "two_genes", {**dict(zip(hallmark_er, rng.uniform(-0.5, -0.2, len(hallmark_er)))), **TWO_GENES}, 3, 32, []
+    )
 
 
 def no_hallmark() -> Run:
     """The simulated knockdown with only the ER core set loaded (no hallmark collection)."""
     counts, samples = quantifier_counts("featurecounts")
-    contrast = {"name": "calcineurin_kd_er_core_only", "test": "knockdown", "reference": "control",
-                "targets": ["PPP3CA", "PPP3CB"]}
+    contrast = {
+        "name": "calcineurin_kd_er_core_only",
+        "test": "knockdown",
+        "reference": "control",
+        "targets": ["PPP3CA", "PPP3CB"],
+    }
     return verdict_of(counts, samples, contrast, [], sources=("er_core",))
 
 
@@ -330,8 +417,11 @@ def screen_runs() -> dict[str, Run]:
     by 0.5-1.5 log2 (off-target effects).
     """
     sets = read_gmt(builtin_path("hallmark"))
-    er_genes = sorted(set(sets["HALLMARK_ESTROGEN_RESPONSE_EARLY"]) | set(sets["HALLMARK_ESTROGEN_RESPONSE_LATE"])
-                      | set(er_core_genes()))
+    er_genes = sorted(
+        set(sets["HALLMARK_ESTROGEN_RESPONSE_EARLY"])
+        | set(sets["HALLMARK_ESTROGEN_RESPONSE_LATE"])
+        | set(er_core_genes())
+    )
     rng = np.random.default_rng(41)
     base = t47d_baseline()
     others = base.loc[~base["gene_name"].isin([*er_genes, *ER_PROGRAM]), "gene_name"].to_numpy()
@@ -342,8 +432,11 @@ def screen_runs() -> dict[str, Run]:
         picked = rng.choice(others, 41, replace=False)
         groups[level] = {**dict(zip(picked[1:], rng.uniform(-1.5, -0.5, 40))), picked[0]: -2.0}
     counts, sheet = simulate_counts(groups, 3, 42)
-    steps = [contrast_steps(counts, sheet, {"name": level, "test": level, "reference": "NTC"}, [])
-             for level in groups if level != "NTC"]
+    steps = [
+        contrast_steps(counts, sheet, {"name": level, "test": level, "reference": "NTC"}, [])
+        for level in groups
+        if level != "NTC"
+    ]
     return {run.verdict["contrast"]: run for run in verdicts_of(steps)}
 
 
@@ -363,8 +456,10 @@ NEGATIVE = ("unchanged", "inconclusive")
 QUANTIFIER_TOOLS = ("star", "htseq", "featurecounts", "featurecounts_table", "salmon", "kallisto", "rsem")
 
 PANEL = (
-    *(Case(f"simulated calcineurin knockdown, {tool}", "positive", ("suppressed",), "quantifier", (tool,))
-      for tool in QUANTIFIER_TOOLS),
+    *(
+        Case(f"simulated calcineurin knockdown, {tool}", "positive", ("suppressed",), "quantifier", (tool,))
+        for tool in QUANTIFIER_TOOLS
+    ),
     Case("MCF-7 estradiol vs control", "positive", ("activated",), "estradiol", ("mcf7",)),
     Case("MCF-7 control vs estradiol (reversed)", "positive", ("suppressed",), "estradiol", ("mcf7", True)),
     Case("T-47D WT estradiol vs vehicle", "positive", ("activated",), "estradiol", ("t47d",)),
@@ -374,16 +469,31 @@ PANEL = (
     Case("pasilla RNAi (fly: no ER sets)", "negative", ("inconclusive",), "pasilla"),
     Case("simulated global proliferation shift", "negative", NEGATIVE, "global_shift"),
     Case("simulated weak knockdown (70% remaining)", "borderline", ("suppressed",), "weak_knockdown"),
-    Case("MCF-7 estradiol, 2 vs 2", "borderline", ("activated", "inconclusive"), "estradiol",
-         ("mcf7", False, ("SRR21043404", "SRR21043569", "SRR21043814", "SRR21043816"))),
-    Case("simulated knockdown, 2 vs 2", "borderline", ("suppressed", "inconclusive"), "quantifier",
-         ("featurecounts", ("control_1", "control_2", "knockdown_1", "knockdown_2"))),
+    Case(
+        "MCF-7 estradiol, 2 vs 2",
+        "borderline",
+        ("activated", "inconclusive"),
+        "estradiol",
+        ("mcf7", False, ("SRR21043404", "SRR21043569", "SRR21043814", "SRR21043816")),
+    ),
+    Case(
+        "simulated knockdown, 2 vs 2",
+        "borderline",
+        ("suppressed", "inconclusive"),
+        "quantifier",
+        ("featurecounts", ("control_1", "control_2", "knockdown_1", "knockdown_2")),
+    ),
     Case("simulated ER-negative cells, large non-ER knockdown", "negative", ("inconclusive",), "er_negative"),
     Case("simulated two direct targets carry the set mean", "negative", NEGATIVE, "two_genes"),
     Case("simulated knockdown, ER core set only (no hallmark)", "negative", ("inconclusive",), "no_hallmark"),
     Case("10-siRNA screen: ER siRNA, strong", "positive", ("suppressed",), "screen_contrast", ("siER_strong",)),
-    Case("10-siRNA screen: ER siRNA, mild", "borderline", ("suppressed", "inconclusive"), "screen_contrast",
-         ("siER_mild",)),
+    Case(
+        "10-siRNA screen: ER siRNA, mild",
+        "borderline",
+        ("suppressed", "inconclusive"),
+        "screen_contrast",
+        ("siER_mild",),
+    ),
     Case("10-siRNA screen: most significant of 8 null siRNAs", "negative", NEGATIVE, "screen_worst_null"),
 )
 
@@ -395,12 +505,13 @@ def run_case(case: Case) -> Run:
 
 def table_row(case: Case, verdict: dict) -> str:
     sets = verdict["gene_sets"]
-    nes = "/".join(f"{sets[s]['NES']:+.2f}" if sets[s]["status"] == "tested" else "-"
-                   for s in ("HALLMARK_ESTROGEN_RESPONSE_EARLY", "HALLMARK_ESTROGEN_RESPONSE_LATE"))
+    nes = "/".join(
+        f"{sets[s]['NES']:+.2f}" if sets[s]["status"] == "tested" else "-"
+        for s in ("HALLMARK_ESTROGEN_RESPONSE_EARLY", "HALLMARK_ESTROGEN_RESPONSE_LATE")
+    )
     direct = verdict["direct_targets"]
     if direct["status"] == "tested":
-        camera = (f"p {direct['camera']['pvalue']:.2g} / {direct['camera_ranks']['pvalue']:.2g}, "
-                  f"FDR {direct['fdr']:.2g}")
+        camera = f"p {direct['camera']['pvalue']:.2g} / {direct['camera_ranks']['pvalue']:.2g}, FDR {direct['fdr']:.2g}"
         effect = direct["effect"]
         interval = f"{effect['mean_log2FoldChange']:+.2f} [{effect['ci_low']:+.2f}, {effect['ci_high']:+.2f}]"
     else:
@@ -409,10 +520,14 @@ def table_row(case: Case, verdict: dict) -> str:
     best = program["best_marker"]
     expression = f"{_cpm(program['esr1_cpm'])} / " + (f"{best} {_cpm(program['markers'][best])}" if best else "-")
     spec = verdict["specificity"]
-    others = f"{spec['n_other_same_direction']}/{spec['n_sets_tested'] - len(spec['ranks'])}" if "ranks" in spec else "-"
-    return (f"| {case.name} | {case.kind} | {' or '.join(case.expected)} | **{verdict['verdict']}** | "
-            f"{verdict['strength']} | {expression} | {nes} | {camera} | {interval} | {others} | "
-            f"{verdict['knockdown']['status']} |")
+    others = (
+        f"{spec['n_other_same_direction']}/{spec['n_sets_tested'] - len(spec['ranks'])}" if "ranks" in spec else "-"
+    )
+    return (
+        f"| {case.name} | {case.kind} | {' or '.join(case.expected)} | **{verdict['verdict']}** | "
+        f"{verdict['strength']} | {expression} | {nes} | {camera} | {interval} | {others} | "
+        f"{verdict['knockdown']['status']} |"
+    )
 
 
 def _cpm(value: float) -> str:

@@ -24,7 +24,7 @@ def current(text: str, name: str, script: str) -> str:
     """The section as it stands in ``text``, markers included, or '' when it has none."""
     begin, end = markers(name, script)
     start, stop = text.find(begin), text.find(end)
-    return text[start:stop + len(end)] if start >= 0 and stop > start else ""
+    return text[start : stop + len(end)] if start >= 0 and stop > start else ""
 
 
 def wrapped(body: str, name: str, script: str) -> str:

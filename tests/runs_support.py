@@ -11,8 +11,8 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from test_workflow import SNAKEMAKE, copy_example
 
@@ -103,7 +103,10 @@ def start(workdir: Path, *args: str) -> subprocess.Popen:
     out = open(workdir / "run.out", "ab")
     return subprocess.Popen(
         [*SNAKEMAKE, "--directory", str(workdir), *args],
-        stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, "PYTHONHASHSEED": "0"},
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
     )
 
 
@@ -167,6 +170,7 @@ def partial_files(workdir: Path) -> list[str]:
     """Temporary files of atomic writes or downloads anywhere in ``workdir`` (Snakemake's own
     ``.snakemake`` bookkeeping aside)."""
     return sorted(
-        str(p.relative_to(workdir)) for p in workdir.rglob("*")
+        str(p.relative_to(workdir))
+        for p in workdir.rglob("*")
         if PARTIAL.match(p.name) and ".snakemake" not in p.relative_to(workdir).parts
     )

@@ -27,7 +27,11 @@ def test_gtf_names_and_tx2gene(quantifiers, tmp_path):
 
     # A GTF without gene lines (names from transcript/exon lines), versioned, plain text.
     lines = gzip.decompress(gtf.read_bytes()).decode().splitlines()
-    kept = [line.replace('gene_id "ENSGSIM00000038"', 'gene_id "ENSGSIM00000038.4"') for line in lines if "\tgene\t" not in line]
+    kept = [
+        line.replace('gene_id "ENSGSIM00000038"', 'gene_id "ENSGSIM00000038.4"')
+        for line in lines
+        if "\tgene\t" not in line
+    ]
     (tmp_path / "no_genes.gtf").write_text("\n".join(kept) + "\n")
     assert load_annotation(tmp_path / "no_genes.gtf").sort_index().equals(names.sort_index())
 

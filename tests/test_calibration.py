@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import functools
 
+import calibration_panel as panel
+import docgen
 import numpy as np
 import pandas as pd
 import pytest
-
-import calibration_panel as panel
-import docgen
 import verdict_docs
 from conftest import check_verdict, shared_path
 from scipy import stats
@@ -63,7 +62,10 @@ def test_simulated_knockdown_from_every_quantifier(tool):
     result = run(f"simulated calcineurin knockdown, {tool}")
     verdict, de = result.verdict, result.de
     assert (verdict["verdict"], verdict["strength"], verdict["knockdown"]["status"]) == (
-        "suppressed", "strong", "effective")
+        "suppressed",
+        "strong",
+        "effective",
+    )
     lfc = de.set_index("gene_name")["log2FoldChange"]
     # Truth -2; the realised median-of-ratios fold changes are -1.88 .. -1.90 (README checks).
     assert lfc["PPP3CA"] == pytest.approx(-1.89, abs=0.1)
@@ -85,7 +87,9 @@ def test_simulated_knockdown_from_every_quantifier(tool):
     assert verdict["specificity"]["ranks"] == {EARLY: 1, LATE: 2}
     # Truth: ESR1 unchanged (log2FC 0), so the summary points at ERalpha protein or activity.
     assert verdict["esr1"]["call"] == "unchanged"
-    assert verdict["summary"].endswith("the targets fell with ESR1 mRNA not down, pointing at ERalpha protein or activity")
+    assert verdict["summary"].endswith(
+        "the targets fell with ESR1 mRNA not down, pointing at ERalpha protein or activity"
+    )
 
 
 @pytest.mark.parametrize("dataset", ["MCF-7", "T-47D WT"])
@@ -101,7 +105,9 @@ def test_estradiol_activates_and_its_reversal_suppresses(dataset):
         assert reverse["gene_sets"][name]["NES"] == pytest.approx(-forward["gene_sets"][name]["NES"], abs=0.05)
     assert forward["direct_targets"]["camera"]["t"] > 11 and forward["direct_targets"]["camera"]["pvalue"] < 2e-4
     assert forward["direct_targets"]["camera_ranks"]["pvalue"] < 0.007
-    assert reverse["direct_targets"]["camera"]["t"] == pytest.approx(-forward["direct_targets"]["camera"]["t"], rel=1e-9)
+    assert reverse["direct_targets"]["camera"]["t"] == pytest.approx(
+        -forward["direct_targets"]["camera"]["t"], rel=1e-9
+    )
     # Estradiol drives proliferation sets too (7 of 46 other sets up in MCF-7, 14 of 48 in
     # T-47D), but an ER set leads them, so the call is not a global shift.
     spec = forward["specificity"]
@@ -135,10 +141,12 @@ def test_airway_smooth_muscle_has_no_er_program_to_judge():
     assert program["markers"] == pytest.approx({"GREB1": 0.874, "PGR": 0.323, "TFF1": 0.0}, abs=0.001)
     assert airway["reasons"][0] == (
         "the ER program is not expressed in the reference samples (ESR1 2.3 CPM (needs 10); GREB1 0.87 CPM, "
-        "PGR 0.32 CPM, TFF1 0 CPM (one of them needs 10)).")
+        "PGR 0.32 CPM, TFF1 0 CPM (one of them needs 10))."
+    )
     assert airway["sentence"] == (
         "The data cannot say whether trt changed the ER target genes compared with untrt: the untrt samples do not "
-        "express ESR1 and its target genes, so there is no ER activity to change.")
+        "express ESR1 and its target genes, so there is no ER activity to change."
+    )
 
 
 def test_er_negative_cells_with_a_large_knockdown_are_not_judged():
@@ -169,7 +177,8 @@ def test_without_hallmark_sets_the_direct_targets_alone_are_no_call():
     assert alone["direct_targets"]["call"] == "down" and alone["signature"]["call"] is None
     assert alone["summary"].startswith(
         "calcineurin_kd_er_core_only: ER targets INCONCLUSIVE [signature not tested] - no hallmark estrogen-response "
-        "set was tested")
+        "set was tested"
+    )
 
 
 def test_a_screen_adjusts_the_direct_targets_across_its_contrasts():
@@ -217,16 +226,23 @@ def test_borderline_cases():
 def test_min_effect_stays_below_every_positive_case():
     # verdict.min_effect (schema default) is below the smallest |mean log2FC| of the direct targets
     # among the positive cases, so an interval within it would have excluded every one of them.
-    smallest = min(abs(run(case.name).verdict["direct_targets"]["effect"]["mean_log2FoldChange"])
-                   for case in panel.PANEL if case.kind == "positive" or case.name.startswith("simulated weak"))
+    smallest = min(
+        abs(run(case.name).verdict["direct_targets"]["effect"]["mean_log2FoldChange"])
+        for case in panel.PANEL
+        if case.kind == "positive" or case.name.startswith("simulated weak")
+    )
     assert panel.DEFAULTS["verdict"]["min_effect"] < smallest == pytest.approx(0.55, abs=0.01)
 
 
-@pytest.mark.parametrize(("path", "name", "section"), [
-    (verdict_docs.DOC, "calibration", verdict_docs.calibration_section),
-    (verdict_docs.PROJECT / "README.md", "calibration", verdict_docs.readme_calibration_section),
-])
+@pytest.mark.parametrize(
+    ("path", "name", "section"),
+    [
+        (verdict_docs.DOC, "calibration", verdict_docs.calibration_section),
+        (verdict_docs.PROJECT / "README.md", "calibration", verdict_docs.readme_calibration_section),
+    ],
+)
 def test_the_calibration_tables_are_the_panels(path, name, section):
     script = verdict_docs.SCRIPT
-    assert docgen.current(path.read_text(), name, script) == docgen.wrapped(section(), name, script), \
+    assert docgen.current(path.read_text(), name, script) == docgen.wrapped(section(), name, script), (
         f"run: python {script} --write"
+    )

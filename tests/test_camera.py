@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
-
 from conftest import PROJECT
+from scipy import stats
 
 from knockseq.camera import camera, competitive_t, inter_gene_correlation
 
@@ -48,11 +47,14 @@ def test_pvalues_equal_limma(limma):
         assert pvalue == pytest.approx(reference.at[name, "pvalue_fixed_cor"], rel=1e-8)
 
 
-@pytest.mark.parametrize(("use_ranks", "allow_neg_cor", "column"), [
-    (False, True, "pvalue_allow_neg_cor"),
-    (True, False, "pvalue_ranks"),
-    (True, True, "pvalue_ranks_allow_neg_cor"),
-])
+@pytest.mark.parametrize(
+    ("use_ranks", "allow_neg_cor", "column"),
+    [
+        (False, True, "pvalue_allow_neg_cor"),
+        (True, False, "pvalue_ranks"),
+        (True, True, "pvalue_ranks_allow_neg_cor"),
+    ],
+)
 def test_options_equal_limma(limma, use_ranks, allow_neg_cor, column):
     expression, statistic, design, sets, reference = limma
     for name, genes in sets.items():

@@ -10,7 +10,10 @@ from knockseq.design import build_design
 from knockseq.errors import InputError
 
 SHEET = "sample\tcondition\tquant\tcell_line\n" + "\n".join(
-    f"{c}_{i}_{cl}\t{c}\tq/{c}_{i}_{cl}.txt\t{cl}" for cl in ("MCF7", "T47D") for c in ("control", "knockdown") for i in (1, 2)
+    f"{c}_{i}_{cl}\t{c}\tq/{c}_{i}_{cl}.txt\t{cl}"
+    for cl in ("MCF7", "T47D")
+    for c in ("control", "knockdown")
+    for i in (1, 2)
 )
 
 
@@ -48,7 +51,10 @@ def test_sheet_read_in_order(tmp_path):
 def test_missing_sheet(tmp_path):
     with pytest.raises(InputError) as err:
         read_sample_sheet(tmp_path / "nope.tsv")
-    assert str(err.value) == f"{tmp_path / 'nope.tsv'}: sample sheet not found. Fix: set `samples:` in the config to an existing TSV file."
+    assert (
+        str(err.value)
+        == f"{tmp_path / 'nope.tsv'}: sample sheet not found. Fix: set `samples:` in the config to an existing TSV file."
+    )
 
 
 def test_empty_sheet(tmp_path):
@@ -87,7 +93,9 @@ def test_empty_cell_names_row_and_column(tmp_path):
     path = write(tmp_path, "sample\tcondition\tquant\na\tx\tf1\nb\t\tf2\n")
     with pytest.raises(InputError) as err:
         read_sample_sheet(path)
-    assert str(err.value) == f"{path}, row 3, column 'condition': empty value. Fix: fill in `condition` for every sample."
+    assert (
+        str(err.value) == f"{path}, row 3, column 'condition': empty value. Fix: fill in `condition` for every sample."
+    )
 
 
 def test_bad_sample_name(tmp_path):
@@ -147,3 +155,49 @@ def test_knockdown_thresholds_must_be_ordered(tmp_path):
         "effective_max_remaining (90) <= weak_max_remaining (80) <= 100. Fix: set "
         "effective_max_remaining at or below weak_max_remaining."
     )
+
+
+def test_configuration_docs_and_config_yaml_are_generated_from_the_schema():
+    import config_docs
+    import docgen
+
+    name, script = "options", config_docs.SCRIPT
+    doc = config_docs.DOC.read_text()
+    assert docgen.current(doc, name, script) == docgen.wrapped(config_docs.reference(), name, script), (
+        f"docs/configuration.md is out of date: run python {script} --write"
+    )
+    assert config_docs.CONFIG.read_text() == config_docs.config_yaml(), (
+        f"config/config.yaml is out of date: run python {script} --write"
+    )
+
+
+def test_every_option_is_documented_in_the_schema():
+    import config_docs
+
+    undocumented = [
+        key
+        for key, node in config_docs.options(config_docs.schema())
+        if not (node.get("description") or node.get("title"))
+    ]
+    assert undocumented == []
+
+
+def test_allowed_values_in_code_are_the_schemas():
+    import config_docs
+
+    from knockseq.counts import STRANDEDNESS
+    from knockseq.de.backend import COMPAT_MODES
+    from knockseq.engine.inference import ENGINES
+    from knockseq.enrichment import RANKINGS
+    from knockseq.genesets import BUILTINS
+    from knockseq.readers import FORMATS
+    from knockseq.tximport import COUNTS_FROM_ABUNDANCE
+
+    options = dict(config_docs.options(config_docs.schema()))
+    assert options["format"]["enum"] == ["auto", *FORMATS]
+    assert options["strandedness"]["enum"] == list(STRANDEDNESS)
+    assert options["counts_from_abundance"]["enum"] == list(COUNTS_FROM_ABUNDANCE)
+    assert options["de.compat"]["enum"] == list(COMPAT_MODES)
+    assert options["de.engine"]["enum"] == list(ENGINES)
+    assert options["gsea.ranking"]["enum"] == list(RANKINGS)
+    assert options["gene_sets"]["items"]["oneOf"][0]["properties"]["builtin"]["enum"] == list(BUILTINS)

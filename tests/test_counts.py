@@ -65,7 +65,10 @@ def test_every_tool_gives_the_knockdown(tool, quantifiers):
 
 def salmon_transcripts(quantifiers):
     parsed = [readers.read(quantifiers / "salmon" / s) for s in SAMPLES]
-    frames = {f: pd.concat([getattr(q, f).iloc[:, 0] for q in parsed], axis=1, keys=SAMPLES) for f in ("counts", "abundance", "length")}
+    frames = {
+        f: pd.concat([getattr(q, f).iloc[:, 0] for q in parsed], axis=1, keys=SAMPLES)
+        for f in ("counts", "abundance", "length")
+    }
     return frames, load_tx2gene(quantifiers / "reference" / "tx2gene.tsv")["gene_id"]
 
 
@@ -82,7 +85,10 @@ def test_tximport_rules_on_salmon(quantifiers):
         genes = readers.read(quantifiers / "salmon" / sample / "quant.genes.sf").counts.iloc[:, 0]
         np.testing.assert_allclose(genes.loc[summed.index], summed[sample], atol=0.0011)
     table, _, notes = build_counts(
-        sheet("salmon/{}"), base_dir=quantifiers, tx2gene=quantifiers / "reference/tx2gene.tsv", counts_from_abundance="no"
+        sheet("salmon/{}"),
+        base_dir=quantifiers,
+        tx2gene=quantifiers / "reference/tx2gene.tsv",
+        counts_from_abundance="no",
     )
     assert (table.set_index("gene_id")[SAMPLES] == summed.round().astype("int64")).all().all()
     assert "countsFromAbundance=no: plain sums of estimated counts" in notes[-1]
@@ -134,7 +140,9 @@ def test_counts_table_columns_picked_by_sheet(quantifiers, tmp_path):
 def test_mcf7_and_airway_matrices(shared):
     names = shared("data/annotation/human_ensembl_gene_names.tsv.gz")
     mcf7 = pd.read_csv(shared("data/mcf7_e2/samples.tsv"), sep="\t")
-    table, qc, notes = build_counts(mcf7, base_dir=".", counts=shared("data/mcf7_e2/1_counts_file.csv"), annotation=names)
+    table, qc, notes = build_counts(
+        mcf7, base_dir=".", counts=shared("data/mcf7_e2/1_counts_file.csv"), annotation=names
+    )
     assert table.shape == (19568, 8) and list(table.columns[2:]) == list(mcf7["sample"])
     assert notes == [f"2 of 19568 genes have no gene_name in {names}."]
     values = table.set_index("gene_name")[list(mcf7["sample"])]
@@ -226,7 +234,9 @@ def test_input_consistency_errors(tmp_path, quantifiers):
         "table."
     )
     (tmp_path / "tx.tsv").write_text("transcript_id\tgene_id\nENST1\tENSG1\n")
-    assert "none of its 469 transcript ids (e.g. ENSTSIM00000107" in fails(salmon, quantifiers, tx2gene=tmp_path / "tx.tsv")
+    assert "none of its 469 transcript ids (e.g. ENSTSIM00000107" in fails(
+        salmon, quantifiers, tx2gene=tmp_path / "tx.tsv"
+    )
     (tmp_path / "names.tsv").write_text("gene_id\tgene_name\nENSG00000141510\tTP53\n")
     assert fails(sheet("htseq/{}.htseq.txt"), quantifiers, annotation=tmp_path / "names.tsv") == (
         f"{tmp_path / 'names.tsv'}: shares no gene id with the counts: the counts are keyed by Ensembl gene ids (e.g. "
@@ -241,7 +251,9 @@ def test_entrez_ids_survive_to_counts_tsv(tmp_path):
     matrix = tmp_path / "GSE1_raw_counts_GRCh38.p13_NCBI.tsv"
     matrix.write_text("GeneID\ta\tb\n" + "".join(f"{g}\t{i}\t{2 * i}\n" for i, g in enumerate(ids)))
     annotation = tmp_path / "Human.GRCh38.p13.annot.tsv"  # NCBI's annotation: GeneID, Symbol, Description ...
-    annotation.write_text("GeneID\tSymbol\tDescription\n1\tA1BG\talpha-1-B glycoprotein\n5530\tPPP3CA\tcalcineurin\n0090\tX90\t-\n")
+    annotation.write_text(
+        "GeneID\tSymbol\tDescription\n1\tA1BG\talpha-1-B glycoprotein\n5530\tPPP3CA\tcalcineurin\n0090\tX90\t-\n"
+    )
     table, qc, notes = build_counts(sheet(samples=["a", "b"]), base_dir=tmp_path, counts=matrix, annotation=annotation)
     write_counts(table, qc, tmp_path / "counts.tsv", tmp_path / "qc.tsv")
     lines = (tmp_path / "counts.tsv").read_text().splitlines()
@@ -264,7 +276,10 @@ def test_matrix_name_column_names_genes_unless_annotation_is_set(tmp_path):
     matrix = tmp_path / "counts.tsv"
     matrix.write_text("GeneID\tSymbol\tDescription\ta\tb\n5530\tPPP3CA\tcalcineurin\t5\t6\n0090\t\t-\t1\t2\n")
     table, _, notes = build_counts(sheet(samples=["a", "b"]), base_dir=tmp_path, counts=matrix)
-    assert table["gene_id"].tolist() == ["0090", "5530"] and table["gene_name"].fillna("NA").tolist() == ["NA", "PPP3CA"]
+    assert table["gene_id"].tolist() == ["0090", "5530"] and table["gene_name"].fillna("NA").tolist() == [
+        "NA",
+        "PPP3CA",
+    ]
     assert notes == [
         f"ignored extra columns Description of {matrix}.",
         f"gene names from column 'Symbol' of {matrix} (1 of 2 genes have none); set `annotation:` to name genes "

@@ -8,7 +8,7 @@ PyDESeq2 on airway ~ cell + dex measured 0.999817 / 0.995976 / Jaccard 0.9076 / 
 as ``shared/notes`` reports; ``r`` mode 1 - 5.8e-13 / 1 - 1.3e-13 / 1.0 / 1 - 1.9e-6. The
 design-aware VST is checked on airway with both engines (1 s each). Each bound sits a little
 below the value measured on this machine (in the comment), so a change in the numbers fails
-loudly while BLAS-level noise does not. """
+loudly while BLAS-level noise does not."""
 
 from __future__ import annotations
 
@@ -136,9 +136,7 @@ def test_significant_genes_match_r(fit):
     assert len(ours & theirs) / len(ours | theirs) >= BOUNDS[run, compat]["jaccard_padj_05"]
     if compat == "r":
         # R's independent filtering: the same genes kept, at R's baseMean threshold
-        assert set(result.table.loc[result.table["padj"].notna(), "gene_id"]) == set(
-            ref.index[ref["padj"].notna()]
-        )
+        assert set(result.table.loc[result.table["padj"].notna(), "gene_id"]) == set(ref.index[ref["padj"].notna()])
         assert result.metadata["n_genes_with_padj"] == RUNS[run]["r_with_padj"]
         assert result.metadata["filter_threshold"] == pytest.approx(RUNS[run]["r_filter_threshold"], abs=5e-4)
 
@@ -238,7 +236,10 @@ def test_swapping_test_and_reference_negates_the_contrast(simulated):
     counts, sheet, _ = simulated
     fits = {
         name: run_contrast(
-            counts, sheet, contrast={"name": name, "variable": "condition", "test": test, "reference": ref}, design=[],
+            counts,
+            sheet,
+            contrast={"name": name, "variable": "condition", "test": test, "reference": ref},
+            design=[],
             **{**DE, "compat": "pydeseq2"},
         )
         for name, test, ref in (("kc", "knockdown", "control"), ("ck", "control", "knockdown"))
@@ -248,9 +249,7 @@ def test_swapping_test_and_reference_negates_the_contrast(simulated):
     # differences are the IRLS and L-BFGS tolerances: measured 3.0e-6, 1.4e-5 relative, 0.0035
     assert np.allclose(a["log2FoldChange"], -b["log2FoldChange"], rtol=0, atol=1e-5, equal_nan=True)
     assert np.allclose(a["pvalue"], b["pvalue"], rtol=1e-4, atol=0, equal_nan=True)
-    assert np.allclose(
-        a["log2FoldChange_shrunk"], -b["log2FoldChange_shrunk"], rtol=0, atol=0.01, equal_nan=True
-    )
+    assert np.allclose(a["log2FoldChange_shrunk"], -b["log2FoldChange_shrunk"], rtol=0, atol=0.01, equal_nan=True)
 
 
 def test_write_de(simulated_fit, tmp_path):
@@ -304,7 +303,13 @@ def test_t47d_wild_type_estrogen_response():
     # where + a covariate that is constant after it: the 8 wild-type samples, ~ condition
     counts = with_names(pd.read_csv(shared_path("data/t47d_e2/counts.tsv.gz"), sep="\t"))
     samples = pd.read_csv(shared_path("data/t47d_e2/samples.tsv"), sep="\t")
-    contrast = {"name": "wt", "variable": "condition", "test": "E2", "reference": "vehicle", "where": {"mutation": "WT"}}
+    contrast = {
+        "name": "wt",
+        "variable": "condition",
+        "test": "E2",
+        "reference": "vehicle",
+        "where": {"mutation": "WT"},
+    }
     with pytest.warns(UserWarning, match="covariate 'mutation' has a single level"):
         # the default engine when available; 23 s (r) against 52 s (pydeseq2) for 18,660 genes
         result = run_contrast(

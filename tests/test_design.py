@@ -47,9 +47,7 @@ def message(excinfo: pytest.ExceptionInfo) -> str:
 
 
 def test_reference_is_the_baseline_whatever_the_level_names_sort_to(airway):
-    design = build_design(
-        airway, {"name": "dex", "variable": "dex", "test": "trt", "reference": "untrt"}, ["cell"]
-    )
+    design = build_design(airway, {"name": "dex", "variable": "dex", "test": "trt", "reference": "untrt"}, ["cell"])
     assert list(design.metadata["dex"].cat.categories) == ["untrt", "trt"]
     assert design.coefficient == "dex[T.trt]"
     assert design.formula == "~ `cell` + `dex`"
@@ -200,9 +198,7 @@ def test_where_on_missing_value(t47d):
 
 def test_where_keeps_matching_samples_in_sheet_order(t47d):
     kept = subset_samples(t47d, {"mutation": ["WT", "D538G"], "condition": "E2"})
-    assert kept.index.tolist() == [f"E2_WT_rep{i}" for i in range(1, 5)] + [
-        f"E2_D538G_rep{i}" for i in range(1, 5)
-    ]
+    assert kept.index.tolist() == [f"E2_WT_rep{i}" for i in range(1, 5)] + [f"E2_D538G_rep{i}" for i in range(1, 5)]
     assert subset_samples(paired(batch=[1, 1, 2, 2, 1, 1, 2, 2]), {"batch": 2}).index.tolist() == [
         "s3",
         "s4",
@@ -268,9 +264,7 @@ def test_formula_quotes_names_so_keywords_and_transforms_stay_columns():
 
 
 def test_design_matrix_treatment_coding():
-    metadata = pd.DataFrame(
-        {"f": pd.Categorical(["b", "a", "c"], categories=["b", "a", "c"])}, index=["x", "y", "z"]
-    )
+    metadata = pd.DataFrame({"f": pd.Categorical(["b", "a", "c"], categories=["b", "a", "c"])}, index=["x", "y", "z"])
     matrix = design_matrix(metadata)
     assert matrix.to_dict("list") == {
         "Intercept": [1.0, 1.0, 1.0],

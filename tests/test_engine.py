@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import PROJECT, shared_path
 from pydeseq2.utils import fit_lin_mu, irls_solver, nbinomGLM
 
-from conftest import PROJECT, shared_path
 from knockseq.config import config_defaults
 from knockseq.de import run_contrast
 from knockseq.engine.cholesky import gram, spd_solve
@@ -143,8 +143,8 @@ def test_shrinkage_reaches_the_mode_pydeseq2_stops_near():
     assert converged.all()
 
     def posterior(beta):
-        return _objective(beta, design, counts, size, offset, SHRINK["prior_no_shrink_scale"],
-                          SHRINK["prior_scale"], 1)
+        return _objective(beta, design, counts, size, offset, SHRINK["prior_no_shrink_scale"], SHRINK["prior_scale"], 1)
+
     # never a worse posterior than PyDESeq2's (up to rounding); within 0.005 log2 of it (measured
     # 0.0033) but for the three edge genes, whose flat posteriors (one group silent, a lone 1e6
     # outlier) let L-BFGS-B stop up to 0.33 log2 short (measured 0.0024, 4e-10, 0.33)
@@ -284,7 +284,8 @@ def test_engines_agree_on_real_data(data):
     contrast, design = CASES[data]
     tables = {
         engine: run_contrast(counts, samples, contrast=contrast, design=design, **{**DE, "engine": engine})
-        .table.set_index("gene_id").sort_index()
+        .table.set_index("gene_id")
+        .sort_index()
         for engine in ("batched", "pydeseq2")
     }
     ours, theirs = tables["batched"], tables["pydeseq2"]

@@ -26,21 +26,25 @@ from pydeseq2.default_inference import DefaultInference
 from pydeseq2.ds import DeseqStats
 
 from knockseq.engine.filtering import lowess, r_independent_filtering
-from knockseq.multitest import p_adjust_bh
 from knockseq.engine.inference import BatchedRInference
 from knockseq.engine.prior import _simulated_prior_var
 from knockseq.engine.rdeseq import RDeseqDataSet, RDeseqStats
 from knockseq.engine.trend import PARAMETRIC_FIT_FAILED, parametric_dispersion_fit
 from knockseq.errors import InputError
+from knockseq.multitest import p_adjust_bh
 
 # name -> (data set, design, contrast, R's trend coefficients, prior variance, filter threshold)
 RUNS = {
-    "airway_cell_dex": ("airway", "~cell + dex", ["dex", "trt", "untrt"], (0.009522, 3.6001),
-                        0.5285, 4.503),
+    "airway_cell_dex": ("airway", "~cell + dex", ["dex", "trt", "untrt"], (0.009522, 3.6001), 0.5285, 4.503),
     "airway_dex": ("airway", "~dex", ["dex", "trt", "untrt"], (0.027739, 3.3802), 0.9206, 3.591),
-    "pasilla_type_condition": ("pasilla", "~type + condition",
-                               ["condition", "treated", "untreated"], (0.007984, 2.5686), 0.2552,
-                               3.898),
+    "pasilla_type_condition": (
+        "pasilla",
+        "~type + condition",
+        ["condition", "treated", "untreated"],
+        (0.007984, 2.5686),
+        0.2552,
+        3.898,
+    ),
 }
 
 
@@ -60,54 +64,118 @@ def _source(obj: object) -> str:
 
 PINNED = [
     # (what, check) -- each check is True when PyDESeq2 still works the way knockseq.engine assumes
-    ("DeseqDataSet.deseq2 calls fit_dispersion_trend/prior/MAP and cooks_outlier",
-     lambda: all(f"self.{m}()" in _source(DeseqDataSet.deseq2) for m in (
-         "fit_genewise_dispersions", "fit_dispersion_trend", "fit_dispersion_prior",
-         "fit_MAP_dispersions", "calculate_cooks", "cooks_outlier"))),
-    ("DeseqDataSet.fit_dispersion_trend calls _fit_parametric_dispersion_trend(vst)",
-     lambda: "self._fit_parametric_dispersion_trend(vst)" in _source(
-         DeseqDataSet.fit_dispersion_trend)),
-    ("DeseqDataSet._fit_mean_dispersion_trend(vst) exists (parametric fallback)",
-     lambda: list(inspect.signature(DeseqDataSet._fit_mean_dispersion_trend).parameters)
-     == ["self", "vst"]),
-    ("DeseqDataSet.fit_genewise_dispersions passes _MoM_dispersions and _mu_hat to alpha_mle",
-     lambda: all(s in _source(DeseqDataSet.fit_genewise_dispersions) for s in (
-         "self.inference.alpha_mle(", '"_MoM_dispersions"', '"_mu_hat"', "mu_param_name"))),
-    ("DeseqDataSet.fit_MAP_dispersions reads uns['prior_disp_var'] and sets var['dispersions']",
-     lambda: all(s in _source(DeseqDataSet.fit_MAP_dispersions) for s in (
-         '"prior_disp_var"', '"_squared_logres"', 'self.var["dispersions"]'))),
-    ("DeseqDataSet.disp_function reads uns['trend_coeffs'] / uns['disp_function_type']",
-     lambda: '"trend_coeffs"' in _source(DeseqDataSet.disp_function)
-     and '"disp_function_type"' in _source(DeseqDataSet.disp_function)),
-    ("DeseqDataSet._refit_without_outliers reuses self.inference, trend and prior",
-     lambda: all(s in _source(DeseqDataSet._refit_without_outliers) for s in (
-         "inference=self.inference", 'self.uns["prior_disp_var"]', "sub_dds.disp_function("))),
-    ("DeseqDataSet._replace_outliers sets obs['replaceable'] and var['replaced']",
-     lambda: all(s in _source(DeseqDataSet._replace_outliers) for s in (
-         'self.obs["replaceable"]', 'self.var["replaced"]'))),
-    ("DeseqDataSet.cooks_outlier caches var['_pvalue_cooks_outlier']",
-     lambda: '"_pvalue_cooks_outlier"' in _source(DeseqDataSet.cooks_outlier)),
-    ("DefaultInference.alpha_mle signature",
-     lambda: list(inspect.signature(DefaultInference.alpha_mle).parameters) == [
-         "self", "counts", "design_matrix", "mu", "alpha_hat", "min_disp", "max_disp",
-         "prior_disp_var", "cr_reg", "prior_reg", "optimizer"]),
-    ("DefaultInference.wald_test signature",
-     lambda: list(inspect.signature(DefaultInference.wald_test).parameters) == [
-         "self", "design_matrix", "disp", "lfc", "mu", "ridge_factor", "contrast", "lfc_null",
-         "alt_hypothesis"]),
-    ("DeseqStats.run_wald_test calls self.inference.wald_test",
-     lambda: "self.inference.wald_test(" in _source(DeseqStats.run_wald_test)),
-    ("DeseqStats.lfc_shrink reads entry (k, k) of each inverse Hessian only",
-     lambda: _source(DeseqStats.lfc_shrink).count("inv_hess") == 4
-     and "inv_hess[coeff_idx, coeff_idx]" in _source(DeseqStats.lfc_shrink)),
-    ("DeseqStats.summary calls _independent_filtering and _cooks_filtering",
-     lambda: "self._independent_filtering()" in _source(DeseqStats.summary)
-     and "self._cooks_filtering()" in _source(DeseqStats.summary)),
-    ("DeseqStats._cooks_filtering uses dds.cooks_outlier()",
-     lambda: "self.dds.cooks_outlier()" in _source(DeseqStats._cooks_filtering)),
-    ("DeseqStats.__init__ takes alpha, inference, n_cpus",
-     lambda: {"alpha", "inference", "n_cpus"} <= set(inspect.signature(
-         DeseqStats.__init__).parameters)),
+    (
+        "DeseqDataSet.deseq2 calls fit_dispersion_trend/prior/MAP and cooks_outlier",
+        lambda: all(
+            f"self.{m}()" in _source(DeseqDataSet.deseq2)
+            for m in (
+                "fit_genewise_dispersions",
+                "fit_dispersion_trend",
+                "fit_dispersion_prior",
+                "fit_MAP_dispersions",
+                "calculate_cooks",
+                "cooks_outlier",
+            )
+        ),
+    ),
+    (
+        "DeseqDataSet.fit_dispersion_trend calls _fit_parametric_dispersion_trend(vst)",
+        lambda: "self._fit_parametric_dispersion_trend(vst)" in _source(DeseqDataSet.fit_dispersion_trend),
+    ),
+    (
+        "DeseqDataSet._fit_mean_dispersion_trend(vst) exists (parametric fallback)",
+        lambda: list(inspect.signature(DeseqDataSet._fit_mean_dispersion_trend).parameters) == ["self", "vst"],
+    ),
+    (
+        "DeseqDataSet.fit_genewise_dispersions passes _MoM_dispersions and _mu_hat to alpha_mle",
+        lambda: all(
+            s in _source(DeseqDataSet.fit_genewise_dispersions)
+            for s in ("self.inference.alpha_mle(", '"_MoM_dispersions"', '"_mu_hat"', "mu_param_name")
+        ),
+    ),
+    (
+        "DeseqDataSet.fit_MAP_dispersions reads uns['prior_disp_var'] and sets var['dispersions']",
+        lambda: all(
+            s in _source(DeseqDataSet.fit_MAP_dispersions)
+            for s in ('"prior_disp_var"', '"_squared_logres"', 'self.var["dispersions"]')
+        ),
+    ),
+    (
+        "DeseqDataSet.disp_function reads uns['trend_coeffs'] / uns['disp_function_type']",
+        lambda: (
+            '"trend_coeffs"' in _source(DeseqDataSet.disp_function)
+            and '"disp_function_type"' in _source(DeseqDataSet.disp_function)
+        ),
+    ),
+    (
+        "DeseqDataSet._refit_without_outliers reuses self.inference, trend and prior",
+        lambda: all(
+            s in _source(DeseqDataSet._refit_without_outliers)
+            for s in ("inference=self.inference", 'self.uns["prior_disp_var"]', "sub_dds.disp_function(")
+        ),
+    ),
+    (
+        "DeseqDataSet._replace_outliers sets obs['replaceable'] and var['replaced']",
+        lambda: all(
+            s in _source(DeseqDataSet._replace_outliers) for s in ('self.obs["replaceable"]', 'self.var["replaced"]')
+        ),
+    ),
+    (
+        "DeseqDataSet.cooks_outlier caches var['_pvalue_cooks_outlier']",
+        lambda: '"_pvalue_cooks_outlier"' in _source(DeseqDataSet.cooks_outlier),
+    ),
+    (
+        "DefaultInference.alpha_mle signature",
+        lambda: (
+            list(inspect.signature(DefaultInference.alpha_mle).parameters)
+            == [
+                "self",
+                "counts",
+                "design_matrix",
+                "mu",
+                "alpha_hat",
+                "min_disp",
+                "max_disp",
+                "prior_disp_var",
+                "cr_reg",
+                "prior_reg",
+                "optimizer",
+            ]
+        ),
+    ),
+    (
+        "DefaultInference.wald_test signature",
+        lambda: (
+            list(inspect.signature(DefaultInference.wald_test).parameters)
+            == ["self", "design_matrix", "disp", "lfc", "mu", "ridge_factor", "contrast", "lfc_null", "alt_hypothesis"]
+        ),
+    ),
+    (
+        "DeseqStats.run_wald_test calls self.inference.wald_test",
+        lambda: "self.inference.wald_test(" in _source(DeseqStats.run_wald_test),
+    ),
+    (
+        "DeseqStats.lfc_shrink reads entry (k, k) of each inverse Hessian only",
+        lambda: (
+            _source(DeseqStats.lfc_shrink).count("inv_hess") == 4
+            and "inv_hess[coeff_idx, coeff_idx]" in _source(DeseqStats.lfc_shrink)
+        ),
+    ),
+    (
+        "DeseqStats.summary calls _independent_filtering and _cooks_filtering",
+        lambda: (
+            "self._independent_filtering()" in _source(DeseqStats.summary)
+            and "self._cooks_filtering()" in _source(DeseqStats.summary)
+        ),
+    ),
+    (
+        "DeseqStats._cooks_filtering uses dds.cooks_outlier()",
+        lambda: "self.dds.cooks_outlier()" in _source(DeseqStats._cooks_filtering),
+    ),
+    (
+        "DeseqStats.__init__ takes alpha, inference, n_cpus",
+        lambda: {"alpha", "inference", "n_cpus"} <= set(inspect.signature(DeseqStats.__init__).parameters),
+    ),
 ]
 
 
@@ -136,19 +204,116 @@ def test_lowess_is_exact_on_a_line() -> None:
 def test_lowess_downweights_an_outlier_as_r() -> None:
     # R: lowess(1:10, c(2, 4, 3, 8, 10, 30, 14, 16, 15, 20), f = 0.5)$y
     y = np.array([2, 4, 3, 8, 10, 30, 14, 16, 15, 20], dtype=float)
-    r = [2.089824765, 3.448886924, 5.005328769, 7.211665470, 10.0, 12.0, 14.0, 15.257112430,
-         17.341860588, 19.314609732]
+    r = [2.089824765, 3.448886924, 5.005328769, 7.211665470, 10.0, 12.0, 14.0, 15.257112430, 17.341860588, 19.314609732]
     np.testing.assert_allclose(lowess(np.arange(1.0, 11.0), y, f=0.5), r, rtol=1e-9)
 
 
 def test_lowess_matches_r_on_cars() -> None:
     # R: lowess(cars)$y (ties in x, delta interpolation, 3 robustness iterations)
-    speed = [4, 4, 7, 7, 8, 9, 10, 10, 10, 11, 11, 12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14,
-             15, 15, 15, 16, 16, 17, 17, 17, 18, 18, 18, 18, 19, 19, 19, 20, 20, 20, 20, 20, 22,
-             23, 24, 24, 24, 24, 25]
-    dist = [2, 10, 4, 22, 16, 10, 18, 26, 34, 17, 28, 14, 20, 24, 28, 26, 34, 34, 46, 26, 36, 60,
-            80, 20, 26, 54, 32, 40, 32, 40, 50, 42, 56, 76, 84, 36, 46, 68, 32, 48, 52, 56, 64, 66,
-            54, 70, 92, 93, 120, 85]
+    speed = [
+        4,
+        4,
+        7,
+        7,
+        8,
+        9,
+        10,
+        10,
+        10,
+        11,
+        11,
+        12,
+        12,
+        12,
+        12,
+        13,
+        13,
+        13,
+        13,
+        14,
+        14,
+        14,
+        14,
+        15,
+        15,
+        15,
+        16,
+        16,
+        17,
+        17,
+        17,
+        18,
+        18,
+        18,
+        18,
+        19,
+        19,
+        19,
+        20,
+        20,
+        20,
+        20,
+        20,
+        22,
+        23,
+        24,
+        24,
+        24,
+        24,
+        25,
+    ]
+    dist = [
+        2,
+        10,
+        4,
+        22,
+        16,
+        10,
+        18,
+        26,
+        34,
+        17,
+        28,
+        14,
+        20,
+        24,
+        28,
+        26,
+        34,
+        34,
+        46,
+        26,
+        36,
+        60,
+        80,
+        20,
+        26,
+        54,
+        32,
+        40,
+        32,
+        40,
+        50,
+        42,
+        56,
+        76,
+        84,
+        36,
+        46,
+        68,
+        32,
+        48,
+        52,
+        56,
+        64,
+        66,
+        54,
+        70,
+        92,
+        93,
+        120,
+        85,
+    ]
     fitted = lowess(np.array(speed, float), np.array(dist, float))
     r_head = [4.965459277, 4.965459277, 13.124495040, 13.124495040, 15.858633382, 18.579690514]
     np.testing.assert_allclose(fitted[:6], r_head, rtol=1e-9)
@@ -158,9 +323,7 @@ def test_lowess_matches_r_on_cars() -> None:
 
 def test_bh_ignores_missing_p_values_as_p_adjust() -> None:
     # p.adjust(c(0.01, 0.04, NA, 0.03), "BH"): n = 3 tested values
-    np.testing.assert_allclose(
-        p_adjust_bh(np.array([0.01, 0.04, np.nan, 0.03])), [0.03, 0.04, np.nan, 0.04]
-    )
+    np.testing.assert_allclose(p_adjust_bh(np.array([0.01, 0.04, np.nan, 0.03])), [0.03, 0.04, np.nan, 0.04])
 
 
 @pytest.mark.parametrize("name", list(RUNS))
@@ -195,8 +358,9 @@ def test_parametric_trend_reproduces_r_from_r_gene_estimates(name: str) -> None:
 PRIOR_REFERENCE = PROJECT / "tests/data/prior_var/reference.tsv"
 
 
-@pytest.mark.parametrize("row", pd.read_csv(PRIOR_REFERENCE, sep="\t").to_dict("records"),
-                         ids=lambda row: f"df{row['df']}")
+@pytest.mark.parametrize(
+    "row", pd.read_csv(PRIOR_REFERENCE, sep="\t").to_dict("records"), ids=lambda row: f"df{row['df']}"
+)
 def test_simulated_prior_variance_is_r_value_at_each_df(row) -> None:
     # R DESeq2 1.38.3's estimateDispersionsPriorVar on airway subsets (tests/data/prior_var/
     # make_reference.R); the values lie on the 1000-point grid, so equal means the same point
@@ -204,8 +368,9 @@ def test_simulated_prior_variance_is_r_value_at_each_df(row) -> None:
     samples = row["samples"].split(",")
     metadata = pd.read_csv(shared_path("data/airway/samples.tsv"), sep="\t", index_col=0).loc[samples]
     counts = counts[samples]
-    dds = RDeseqDataSet(counts=counts[counts.sum(axis=1) > 0].T, metadata=metadata,
-                        design=row["design"].replace("~", "~ "), quiet=True)
+    dds = RDeseqDataSet(
+        counts=counts[counts.sum(axis=1) > 0].T, metadata=metadata, design=row["design"].replace("~", "~ "), quiet=True
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         dds.fit_size_factors()
@@ -229,8 +394,7 @@ def test_simulated_prior_variance_is_r_value() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def small_dataset(design: str = "~condition", samples: int = 6, genes: int = 40,
-                  **kwargs) -> RDeseqDataSet:
+def small_dataset(design: str = "~condition", samples: int = 6, genes: int = 40, **kwargs) -> RDeseqDataSet:
     """A tiny dataset (no fitting done) with two conditions and two batches."""
     rng = np.random.default_rng(1)
     counts = pd.DataFrame(
@@ -239,12 +403,10 @@ def small_dataset(design: str = "~condition", samples: int = 6, genes: int = 40,
         columns=[f"g{j}" for j in range(genes)],
     )
     metadata = pd.DataFrame(
-        {"condition": ["A", "B"] * (samples // 2), "batch": ["x"] * (samples // 2)
-         + ["y"] * (samples - samples // 2)},
+        {"condition": ["A", "B"] * (samples // 2), "batch": ["x"] * (samples // 2) + ["y"] * (samples - samples // 2)},
         index=counts.index,
     )
-    return RDeseqDataSet(counts=counts, metadata=metadata, design=design, quiet=True, n_cpus=1,
-                         **kwargs)
+    return RDeseqDataSet(counts=counts, metadata=metadata, design=design, quiet=True, n_cpus=1, **kwargs)
 
 
 def test_failed_parametric_trend_warns_as_r_and_uses_the_mean() -> None:
@@ -280,10 +442,8 @@ def test_only_r_inference_is_accepted() -> None:
         small_dataset(inference=DefaultInference(n_cpus=1))
 
 
-@pytest.mark.parametrize(("design", "spared"), [("~condition", True),
-                                                ("~batch + condition", False)])
-def test_cooks_three_larger_counts_rule_only_for_one_two_level_factor(design: str,
-                                                                      spared: bool) -> None:
+@pytest.mark.parametrize(("design", "spared"), [("~condition", True), ("~batch + condition", False)])
+def test_cooks_three_larger_counts_rule_only_for_one_two_level_factor(design: str, spared: bool) -> None:
     dds = small_dataset(design=design, samples=12, genes=2, refit_cooks=False)
     dds.X[:, 0] = [5, 100, 90, 80, 70, 60, 50, 40, 30, 20, 10, 1]
     dds.X[:, 1] = [1, 2, 3, 500, 4, 5, 6, 7, 8, 9, 10, 11]
@@ -303,11 +463,9 @@ def test_outliers_are_replaced_and_refitted_with_r_dispersions() -> None:
     mean = rng.gamma(2, 100, 300)
     counts = rng.negative_binomial(10, 10 / (10 + mean), size=(14, 300))
     counts[0, :5] = 5000
-    counts = pd.DataFrame(counts, index=[f"s{i}" for i in range(14)],
-                          columns=[f"g{j}" for j in range(300)])
+    counts = pd.DataFrame(counts, index=[f"s{i}" for i in range(14)], columns=[f"g{j}" for j in range(300)])
     metadata = pd.DataFrame({"condition": ["A"] * 7 + ["B"] * 7}, index=counts.index)
-    dds = RDeseqDataSet(counts=counts, metadata=metadata, design="~condition", quiet=True,
-                        n_cpus=1)
+    dds = RDeseqDataSet(counts=counts, metadata=metadata, design="~condition", quiet=True, n_cpus=1)
     dds.deseq2()
     stats = RDeseqStats(dds, contrast=["condition", "B", "A"], quiet=True, n_cpus=1)
     stats.summary()
@@ -337,9 +495,14 @@ def test_vectorised_wald_test_is_pydeseq2_per_gene_test_to_rounding() -> None:
     mu = np.exp(stats.design_matrix @ stats.LFC.T).multiply(dds.obs["size_factors"], 0).values
     assert (mu[:, :20] < dds.min_mu).any()
     pvals, wald_stats, se = DefaultInference(n_cpus=1).wald_test(
-        design_matrix=stats.design_matrix.values, disp=dds.var["dispersions"].values,
-        lfc=stats.LFC.values, mu=np.maximum(mu, dds.min_mu),
-        ridge_factor=np.diag(np.repeat(1e-6, 3)), contrast=stats.contrast_vector, lfc_null=0.0)
+        design_matrix=stats.design_matrix.values,
+        disp=dds.var["dispersions"].values,
+        lfc=stats.LFC.values,
+        mu=np.maximum(mu, dds.min_mu),
+        ridge_factor=np.diag(np.repeat(1e-6, 3)),
+        contrast=stats.contrast_vector,
+        lfc_null=0.0,
+    )
     # a Cholesky solve instead of an inverse: rounding only (measured: 6e-15 relative)
     np.testing.assert_allclose(stats.p_values, pvals, rtol=1e-12, atol=0)
     np.testing.assert_allclose(stats.statistics, wald_stats, rtol=1e-12, atol=0)
@@ -379,12 +542,9 @@ class Claims(NamedTuple):
 
 
 README_CLAIMS = {
-    "airway_cell_dex": Claims("2.4e-6", "9.5e-7", "0.5285", "6e-13", "1e-13", "0.999998", "0.011",
-                              "4.5034", 17),
-    "airway_dex": Claims("2.6e-11", "7.3e-12", "0.9206", "2e-13", "1e-14", "0.999997", "0.041",
-                         "3.5906", 2),
-    "pasilla_type_condition": Claims("4.7e-9", "3.8e-9", "0.2552", "2e-12", "1e-13", "0.99999",
-                                     "0.024", "3.8978", 3),
+    "airway_cell_dex": Claims("2.4e-6", "9.5e-7", "0.5285", "6e-13", "1e-13", "0.999998", "0.011", "4.5034", 17),
+    "airway_dex": Claims("2.6e-11", "7.3e-12", "0.9206", "2e-13", "1e-14", "0.999997", "0.041", "3.5906", 2),
+    "pasilla_type_condition": Claims("4.7e-9", "3.8e-9", "0.2552", "2e-12", "1e-13", "0.99999", "0.024", "3.8978", 3),
 }
 
 # Of the genes whose dispGeneEst is more than 1% from R's, those where either estimate is at least
@@ -435,8 +595,11 @@ MEASURED = {
 }
 
 # R's mcols(dds) column -> ours in dds.var; the other compared columns are results() columns.
-DISPERSION_COLUMNS = {"dispGeneEst": "genewise_dispersions", "dispFit": "fitted_dispersions",
-                      "dispersion": "dispersions"}
+DISPERSION_COLUMNS = {
+    "dispGeneEst": "genewise_dispersions",
+    "dispFit": "fitted_dispersions",
+    "dispersion": "dispersions",
+}
 
 
 def last_digit(claim: str) -> float:
@@ -470,8 +633,9 @@ def fitted(request) -> dict:
     name = request.param
     counts, metadata, design, contrast = load_run(name)
     # the default engine (batched): its apeGLM modes are what the README's rows state
-    dds = RDeseqDataSet(counts=counts, metadata=metadata, design=design, quiet=True, n_cpus=2,
-                        inference=BatchedRInference(n_cpus=2))
+    dds = RDeseqDataSet(
+        counts=counts, metadata=metadata, design=design, quiet=True, n_cpus=2, inference=BatchedRInference(n_cpus=2)
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         dds.deseq2()
@@ -526,15 +690,11 @@ def test_per_gene_values_match_r(fitted: dict, column: str) -> None:
 @pytest.mark.slow
 def test_readme_dispersion_rows(fitted: dict) -> None:
     dds, r_disp, claims = fitted["dds"], fitted["r_disp"], fitted["claims"]
-    np.testing.assert_allclose(dds.obs["size_factors"],
-                               fitted["r_size_factors"].loc[dds.obs_names], rtol=1e-14)
-    assert rel_diff(dds.var["fitted_dispersions"], r_disp["dispFit"]).median() <= at_most(
-        claims.disp_fit)
-    assert rel_diff(dds.var["dispersions"], r_disp["dispersion"]).median() <= at_most(
-        claims.dispersion)
+    np.testing.assert_allclose(dds.obs["size_factors"], fitted["r_size_factors"].loc[dds.obs_names], rtol=1e-14)
+    assert rel_diff(dds.var["fitted_dispersions"], r_disp["dispFit"]).median() <= at_most(claims.disp_fit)
+    assert rel_diff(dds.var["dispersions"], r_disp["dispersion"]).median() <= at_most(claims.dispersion)
     np.testing.assert_allclose(dds.uns["trend_coeffs"], RUNS[fitted["name"]][3], rtol=2e-4)
-    assert float(dds.uns["prior_disp_var"]) == pytest.approx(float(claims.prior_var),
-                                                             abs=last_digit(claims.prior_var))
+    assert float(dds.uns["prior_disp_var"]) == pytest.approx(float(claims.prior_var), abs=last_digit(claims.prior_var))
 
 
 @pytest.mark.slow
@@ -550,8 +710,7 @@ def test_readme_genewise_dispersions_off_by_more_than_1_percent(fitted: dict) ->
 def test_readme_fold_change_and_wald_rows(fitted: dict) -> None:
     ours, r, claims = fitted["results"], fitted["r_res"], fitted["claims"]
     has_padj = r["padj"].notna()
-    assert 1 - pearson(ours.loc[has_padj, "log2FoldChange"],
-                       r.loc[has_padj, "log2FoldChange"]) <= at_most(claims.lfc)
+    assert 1 - pearson(ours.loc[has_padj, "log2FoldChange"], r.loc[has_padj, "log2FoldChange"]) <= at_most(claims.lfc)
     assert 1 - pearson(ours.loc[has_padj, "stat"], r.loc[has_padj, "stat"]) <= at_most(claims.stat)
 
 
@@ -559,8 +718,7 @@ def test_readme_fold_change_and_wald_rows(fitted: dict) -> None:
 def test_readme_independent_filtering_rows(fitted: dict) -> None:
     ours, r, claims = fitted["results"], fitted["r_res"], fitted["claims"]
     assert set(ours.index[ours["padj"].notna()]) == set(r.index[r["padj"].notna()])
-    assert fitted["stats"].filter_threshold == pytest.approx(float(claims.threshold),
-                                                             abs=last_digit(claims.threshold))
+    assert fitted["stats"].filter_threshold == pytest.approx(float(claims.threshold), abs=last_digit(claims.threshold))
     for alpha in (0.05, 0.1):  # README: Jaccard 1.000 at 0.05; R's README counts both
         assert set(ours.index[ours["padj"] < alpha]) == set(r.index[r["padj"] < alpha])
 
@@ -571,5 +729,6 @@ def test_readme_apeglm_rows(fitted: dict) -> None:
     assert ours.isna().equals(r.isna())
     both = r.notna()
     assert pearson(ours[both], r[both]) >= float(claims.apeglm) - last_digit(claims.apeglm)
-    assert (ours[both] - r[both]).abs().max() == pytest.approx(float(claims.apeglm_max),
-                                                               abs=last_digit(claims.apeglm_max))
+    assert (ours[both] - r[both]).abs().max() == pytest.approx(
+        float(claims.apeglm_max), abs=last_digit(claims.apeglm_max)
+    )

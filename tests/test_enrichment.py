@@ -5,16 +5,23 @@ from __future__ import annotations
 import hashlib
 import socket
 
+import calibration_panel
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import PROJECT, shared_path
 from scipy import stats
-import calibration_panel
 
 from knockseq.config import config_defaults
 from knockseq.enrichment import (
-    GSEA_COLUMNS, ORA_COLUMNS, gene_level, gsea_ranking, one_id_per_symbol, run_gsea, run_ora, run_prerank,
+    GSEA_COLUMNS,
+    ORA_COLUMNS,
+    gene_level,
+    gsea_ranking,
+    one_id_per_symbol,
+    run_gsea,
+    run_ora,
+    run_prerank,
 )
 from knockseq.errors import InputError
 from knockseq.genesets import ER_CORE_SET, builtin_path, load_gene_sets, read_gmt, sha256_file
@@ -25,8 +32,12 @@ EARLY, LATE = "HALLMARK_ESTROGEN_RESPONSE_EARLY", "HALLMARK_ESTROGEN_RESPONSE_LA
 #: The options a run uses when the config sets none (from the schema, their only home).
 DEFAULTS = config_defaults(PROJECT / "workflow/schemas/config.schema.yaml")
 GSEA = DEFAULTS["gsea"]
-ORA = {"alpha": DEFAULTS["ora"]["padj"], "min_abs_lfc": DEFAULTS["ora"]["min_abs_lfc"],
-       "min_size": GSEA["min_size"], "max_size": GSEA["max_size"]}  # as workflow/scripts/ora.py maps them
+ORA = {
+    "alpha": DEFAULTS["ora"]["padj"],
+    "min_abs_lfc": DEFAULTS["ora"]["min_abs_lfc"],
+    "min_size": GSEA["min_size"],
+    "max_size": GSEA["max_size"],
+}  # as workflow/scripts/ora.py maps them
 #: fgsea_ref.R's arguments (nPermSimple, minSize, maxSize, set.seed), for like-for-like engine runs.
 FGSEA_CALL = {"permutations": 1000, "min_size": 15, "max_size": 500, "seed": 42}
 
@@ -57,7 +68,8 @@ def r_ranking(de: pd.DataFrame) -> pd.Series:
     and its radix sort are stable, as mergesort is here.
     """
     table = de[de["stat"].notna() & de["gene_name"].notna() & (de["gene_name"] != "")].sort_values(
-        "gene_id", kind="mergesort")
+        "gene_id", kind="mergesort"
+    )
     table = table.iloc[np.argsort(-table["stat"].abs().to_numpy(), kind="mergesort")].drop_duplicates("gene_name")
     ranks = pd.Series(table["stat"].to_numpy(), index=table["gene_name"].to_numpy())
     return ranks.iloc[np.argsort(-ranks.to_numpy(), kind="mergesort")]
@@ -67,8 +79,9 @@ def r_ranking(de: pd.DataFrame) -> pd.Series:
 def airway_de() -> pd.DataFrame:
     """R's airway ~ cell + dex results with the annotation's symbols (as fgsea_ref.R mapped them)."""
     de = pd.read_csv(reference("airway_cell_dex.deseq2.tsv"), sep="\t")
-    names = pd.read_csv(shared_path("data/annotation/human_ensembl_gene_names.tsv.gz"), sep="\t",
-                        usecols=["gene_id", "gene_name"])
+    names = pd.read_csv(
+        shared_path("data/annotation/human_ensembl_gene_names.tsv.gz"), sep="\t", usecols=["gene_id", "gene_name"]
+    )
     return de.merge(names, on="gene_id", how="left")
 
 
@@ -76,8 +89,9 @@ def airway_de() -> pd.DataFrame:
 def fgsea(airway_de):
     """R's fgsea result, R's ranking rebuilt from its DE table and the hallmark sets (shared/reference)."""
     ref = pd.read_csv(reference("airway_cell_dex.fgsea_hallmark.tsv"), sep="\t").set_index("pathway")
-    ranks = pd.read_csv(reference("airway_cell_dex.fgsea_hallmark.ranks.tsv"), sep="\t",
-                        keep_default_na=False, na_values=[])
+    ranks = pd.read_csv(
+        reference("airway_cell_dex.fgsea_hallmark.ranks.tsv"), sep="\t", keep_default_na=False, na_values=[]
+    )
     rebuilt = r_ranking(airway_de)
     # Same 32,902 symbols in the same order (ties included) with the same values as R wrote.
     assert rebuilt.index.tolist() == ranks["symbol"].tolist()
@@ -152,12 +166,24 @@ def test_gseapy_core_gives_what_gseapy_prerank_gives(fgsea, method):
     ours = run_prerank(ranks, hallmark, **call, method=method, threads=2).set_index("gene_set")
     ordered = ranks.iloc[np.argsort(-ranks.to_numpy(), kind="mergesort")]
     present = set(ordered.index)
-    public = gseapy.prerank(
-        rnk=pd.Series(ordered.to_numpy(), index=np.asarray(ordered.index, dtype=object)),
-        gene_sets={name: [g for g in genes if g in present] for name, genes in hallmark.items()},
-        outdir=None, min_size=call["min_size"], max_size=call["max_size"], permutation_num=call["permutations"],
-        ascending=None, threads=1, seed=call["seed"], no_plot=True, verbose=False, method=method,
-    ).res2d.set_index("Term").reindex(ours.index)
+    public = (
+        gseapy.prerank(
+            rnk=pd.Series(ordered.to_numpy(), index=np.asarray(ordered.index, dtype=object)),
+            gene_sets={name: [g for g in genes if g in present] for name, genes in hallmark.items()},
+            outdir=None,
+            min_size=call["min_size"],
+            max_size=call["max_size"],
+            permutation_num=call["permutations"],
+            ascending=None,
+            threads=1,
+            seed=call["seed"],
+            no_plot=True,
+            verbose=False,
+            method=method,
+        )
+        .res2d.set_index("Term")
+        .reindex(ours.index)
+    )
     assert len(ours) == 50
     for mine, theirs in [("ES", "ES"), ("NES", "NES"), ("pvalue", "NOM p-val"), ("fdr", "FDR q-val")]:
         assert ours[mine].to_numpy() == pytest.approx(public[theirs].to_numpy(dtype=float), rel=1e-12, abs=0)
@@ -226,20 +252,25 @@ def test_shrunk_ranking_needs_shrunk_lfcs(sim, sets):
 
 
 def test_plain_mapping_is_one_collection_and_size_limits_apply(sim):
-    table = run_gsea(sim, {"ONE": ["GREB1", "PGR"], "TWO": sim["gene_name"].dropna().tolist()[:40]},
-                     **{**GSEA, "min_size": 15, "max_size": 30, "permutations": 100})
+    table = run_gsea(
+        sim,
+        {"ONE": ["GREB1", "PGR"], "TWO": sim["gene_name"].dropna().tolist()[:40]},
+        **{**GSEA, "min_size": 15, "max_size": 30, "permutations": 100},
+    )
     assert set(table["collection"]) == {"gene_sets"}
     assert table["NES"].isna().all()  # 2 genes < min_size, 40 genes > max_size
     assert table.set_index("gene_set")["matched_size"].to_dict() == {"ONE": 2, "TWO": 40}
 
 
 def test_a_duplicate_symbol_is_its_most_expressed_gene():
-    de = pd.DataFrame({
-        "gene_id": ["E5", "E4", "E3", "E2", "E1", "E6", "E7", "E8", "E9"],
-        "gene_name": ["A", "A", "B", "B", None, " ", "C", "C", "D"],
-        "baseMean": [50.0, 10.0, 20.0, 20.0, 90.0, 80.0, 100.0, 5.0, np.nan],
-        "stat": [1.0, -3.0, 2.0, -2.0, 9.0, 8.0, np.nan, 4.0, 0.5],
-    })
+    de = pd.DataFrame(
+        {
+            "gene_id": ["E5", "E4", "E3", "E2", "E1", "E6", "E7", "E8", "E9"],
+            "gene_name": ["A", "A", "B", "B", None, " ", "C", "C", "D"],
+            "baseMean": [50.0, 10.0, 20.0, 20.0, 90.0, 80.0, 100.0, 5.0, np.nan],
+            "stat": [1.0, -3.0, 2.0, -2.0, 9.0, 8.0, np.nan, 4.0, 0.5],
+        }
+    )
     chosen = one_id_per_symbol(de)
     # Unnamed and blank-named genes dropped; A: the larger baseMean, not the larger |stat|;
     # B: tie in baseMean, the smaller gene_id; C: its most expressed id even without a stat.

@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import PROJECT
 
 SAMPLES = ["control_1", "control_2", "control_3", "knockdown_1", "knockdown_2", "knockdown_3"]
@@ -71,9 +70,7 @@ def entrez_run(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     lines += [f"{ids[gene]}\told_{gene}\t" + "\t".join(counts[s][gene] for s in SAMPLES) for gene in symbols]
     (workdir / "counts.tsv").write_text("\n".join(lines) + "\n")
     (workdir / "genes.tsv").write_text("GeneID\tSymbol\n" + "".join(f"{ids[g]}\t{g}\n" for g in symbols))
-    (workdir / "samples.tsv").write_text(
-        "sample\tcondition\n" + "".join(f"{s}\t{s.split('_')[0]}\n" for s in SAMPLES)
-    )
+    (workdir / "samples.tsv").write_text("sample\tcondition\n" + "".join(f"{s}\t{s.split('_')[0]}\n" for s in SAMPLES))
     (workdir / "my.yaml").write_text(
         "samples: samples.tsv\n"
         "counts: counts.tsv\n"
@@ -88,9 +85,20 @@ def entrez_run(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     )
     run = subprocess.run(
         [
-            sys.executable, "-m", "snakemake", "--snakefile", str(PROJECT / "Snakefile"), "--cores", "2",
-            "--configfile", str(workdir / "my.yaml"), "--directory", str(workdir),
-            "results/counts/counts.tsv", "results/verdict/kd.json", "results/qc/vst_blind.tsv",
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(PROJECT / "Snakefile"),
+            "--cores",
+            "2",
+            "--configfile",
+            str(workdir / "my.yaml"),
+            "--directory",
+            str(workdir),
+            "results/counts/counts.tsv",
+            "results/verdict/kd.json",
+            "results/qc/vst_blind.tsv",
         ],
         capture_output=True,
         text=True,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
-from pathlib import Path
 
 import pytest
 from conftest import PROJECT, SHA256, shared_path
@@ -32,6 +31,7 @@ SERVED_NAME = f"h.all.v{VERSION}.symbols.gmt"
 
 # --- GMT parsing ---------------------------------------------------------------------------
 
+
 def test_read_gmt_real_hallmark():
     sets = read_gmt(shared_path(HALLMARK))
     assert len(sets) == 50
@@ -45,13 +45,19 @@ def test_read_gmt_real_hallmark():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("SET_A\tdesc\tG1\tG2\nSET_B\tdesc\n", "row 2: has 2 non-empty tab-separated fields; a GMT line needs a set name, "
-         "a description and at least one gene"),
+        (
+            "SET_A\tdesc\tG1\tG2\nSET_B\tdesc\n",
+            "row 2: has 2 non-empty tab-separated fields; a GMT line needs a set name, "
+            "a description and at least one gene",
+        ),
         ("SET_A desc G1 G2\n", "row 1: has 1 non-empty tab-separated field, with spaces where tabs belong; a GMT line"),
         ("<!DOCTYPE html>\n<html></html>\n", "is an HTML page, not a GMT file"),
         ("SET_A\tdesc\tG1\nSET_A\tdesc\tG2\n", "row 2: gene set 'SET_A' appears twice."),
-        ("\n\n", "the GMT file holds no gene set (it is empty). Fix: give a GMT file with one line per set: "
-         "NAME<TAB>DESCRIPTION<TAB>GENE1<TAB>GENE2 ..."),
+        (
+            "\n\n",
+            "the GMT file holds no gene set (it is empty). Fix: give a GMT file with one line per set: "
+            "NAME<TAB>DESCRIPTION<TAB>GENE1<TAB>GENE2 ...",
+        ),
     ],
 )
 def test_read_gmt_rejects_malformed(tmp_path, text, message):
@@ -75,14 +81,31 @@ def test_read_gmt_missing_file(tmp_path):
 
 # --- bundled ER core set -------------------------------------------------------------------
 
+
 def test_er_core_set_is_documented_and_in_the_hallmark_sets():
     genes = er_core_genes()
     # Version 2: 14 genes whose E2 induction was traced to ERalpha (er_core.md, literature review).
-    assert genes == ["GREB1", "PGR", "TFF1", "MYB", "XBP1", "CA12", "IGFBP4", "NRIP1", "CXCL12", "KRT19", "EGR3",
-                     "CTSD", "BCL2", "KDM4B"]
+    assert genes == [
+        "GREB1",
+        "PGR",
+        "TFF1",
+        "MYB",
+        "XBP1",
+        "CA12",
+        "IGFBP4",
+        "NRIP1",
+        "CXCL12",
+        "KRT19",
+        "EGR3",
+        "CTSD",
+        "BCL2",
+        "KDM4B",
+    ]
     assert "ESR1" not in genes
     doc = (builtin_path("er_core").parent / "er_core.md").read_text()
-    table_genes = {line.split("|")[1].split()[0] for line in doc.splitlines() if line.startswith("| ") and "---" not in line}
+    table_genes = {
+        line.split("|")[1].split()[0] for line in doc.splitlines() if line.startswith("| ") and "---" not in line
+    }
     assert set(genes) == table_genes - {"gene"}, "every ER core gene needs a row with its reference in er_core.md"
     hallmark = read_gmt(shared_path(HALLMARK))
     in_hallmark = set(hallmark["HALLMARK_ESTROGEN_RESPONSE_EARLY"]) | set(hallmark["HALLMARK_ESTROGEN_RESPONSE_LATE"])
@@ -98,14 +121,23 @@ def test_builtin_and_gmt_sources_with_provenance(tmp_path):
     assert result.collection_of["HALLMARK_ESTROGEN_RESPONSE_EARLY"] == "h.all"
     core, hallmark = result.provenance
     assert core == {
-        "name": "er_core", "version": "2", "source": "knockseq 0.1.0: data/er_core.gmt",
+        "name": "er_core",
+        "version": "2",
+        "source": "knockseq 0.1.0: data/er_core.gmt",
         "sha256": hashlib.sha256(builtin_path("er_core").read_bytes()).hexdigest(),
-        "n_sets": 1, "status": "loaded", "kind": "builtin",
+        "n_sets": 1,
+        "status": "loaded",
+        "kind": "builtin",
     }
     # The MSigDB-style file name gives the collection and release of a local copy.
     assert hallmark == {
-        "name": "h.all", "version": "7.0", "source": str(gmt), "sha256": HALLMARK_SHA,
-        "n_sets": 50, "status": "loaded", "kind": "gmt",
+        "name": "h.all",
+        "version": "7.0",
+        "source": str(gmt),
+        "sha256": HALLMARK_SHA,
+        "n_sets": 50,
+        "status": "loaded",
+        "kind": "gmt",
     }
     assert not (tmp_path / "cache").exists()
 
@@ -122,12 +154,20 @@ def test_the_hallmark_builtin_is_msigdb_7_0_with_its_licence_and_the_default(tmp
     result = load_gene_sets([{"builtin": "er_core"}, {"builtin": "hallmark"}], cache_dir=tmp_path / "cache")
     assert len(result.sets) == 51 and len(result.sets["HALLMARK_ESTROGEN_RESPONSE_EARLY"]) == 200
     assert result.provenance[1] == {
-        "name": "hallmark", "version": "7.0", "source": "knockseq 0.1.0: data/h.all.v7.0.symbols.gmt",
-        "sha256": HALLMARK_SHA, "n_sets": 50, "status": "loaded", "kind": "builtin",
+        "name": "hallmark",
+        "version": "7.0",
+        "source": "knockseq 0.1.0: data/h.all.v7.0.symbols.gmt",
+        "sha256": HALLMARK_SHA,
+        "n_sets": 50,
+        "status": "loaded",
+        "kind": "builtin",
     }
     # Both readouts of the verdict are at hand offline by default.
-    defaults = config_defaults(PROJECT / "workflow/schemas/config.schema.yaml", samples="s.tsv",
-                               contrasts={"kd": {"test": "kd", "reference": "ctrl"}})
+    defaults = config_defaults(
+        PROJECT / "workflow/schemas/config.schema.yaml",
+        samples="s.tsv",
+        contrasts={"kd": {"test": "kd", "reference": "ctrl"}},
+    )
     assert defaults["gene_sets"] == [{"builtin": "er_core"}, {"builtin": "hallmark"}]
 
 
@@ -145,9 +185,15 @@ def test_relative_gmt_path_is_taken_from_base_dir(tmp_path):
     [
         ([], "no gene sets configured."),
         ([{"builtin": "er_core", "gmt": "x.gmt"}], "gene_sets[1] must have exactly one of builtin, gmt, msigdb"),
-        ([{"msigdb": "H", "version": VERSION, "sha": "abc"}], "gene_sets[1] has unknown keys ['sha'] for a msigdb source."),
+        (
+            [{"msigdb": "H", "version": VERSION, "sha": "abc"}],
+            "gene_sets[1] has unknown keys ['sha'] for a msigdb source.",
+        ),
         ([{"msigdb": "H"}], "gene_sets[1]: an msigdb source needs a version."),
-        ([{"msigdb": "H", "version": VERSION, "sha256": "ABC"}], "gene_sets[1]: sha256 must be 64 lowercase hex digits"),
+        (
+            [{"msigdb": "H", "version": VERSION, "sha256": "ABC"}],
+            "gene_sets[1]: sha256 must be 64 lowercase hex digits",
+        ),
         ([{"builtin": "er_full"}], "unknown builtin gene set 'er_full'."),
     ],
 )
@@ -161,7 +207,9 @@ def test_a_set_name_in_two_sources_is_an_error(tmp_path):
     gmt = str(shared_path(HALLMARK))
     with pytest.raises(InputError) as info:
         load_gene_sets([{"gmt": gmt}, {"gmt": gmt}], cache_dir=tmp_path)
-    assert f"gene set 'HALLMARK_TNFA_SIGNALING_VIA_NFKB' is in both 'h.all' ({gmt}) and 'h.all' ({gmt})." in str(info.value)
+    assert f"gene set 'HALLMARK_TNFA_SIGNALING_VIA_NFKB' is in both 'h.all' ({gmt}) and 'h.all' ({gmt})." in str(
+        info.value
+    )
 
 
 def test_write_and_read_gene_sets_round_trip(tmp_path):
@@ -186,6 +234,7 @@ def test_nothing_available_still_round_trips(tmp_path):
 
 # --- MSigDB download, checked against a real local HTTP server ------------------------------
 
+
 def test_msigdb_url_follows_the_broad_release_layout():
     assert msigdb_url("H", VERSION) == (
         "https://data.broadinstitute.org/gsea-msigdb/msigdb/release/2024.1.Hs/h.all.v2024.1.Hs.symbols.gmt"
@@ -204,8 +253,9 @@ def server():
 
 def _msigdb(**extra):
     """An msigdb source as the config schema fills it (``require`` at its default)."""
-    (entry,) = config_defaults(PROJECT / "workflow/schemas/config.schema.yaml",
-                               gene_sets=[{"msigdb": "H", "version": VERSION, **extra}])["gene_sets"]
+    (entry,) = config_defaults(
+        PROJECT / "workflow/schemas/config.schema.yaml", gene_sets=[{"msigdb": "H", "version": VERSION, **extra}]
+    )["gene_sets"]
     return entry
 
 
@@ -213,10 +263,17 @@ def test_download_with_pinned_hash_then_cache_hit_offline(tmp_path, server):
     cache = tmp_path / "cache"
     first = load_gene_sets([_msigdb(sha256=HALLMARK_SHA)], cache_dir=cache, base_url=server.url, timeout=5)
     assert len(first.sets) == 50
-    assert first.provenance == [{
-        "name": "h.all", "version": VERSION, "source": f"{server.url}/{VERSION}/{SERVED_NAME}",
-        "sha256": HALLMARK_SHA, "n_sets": 50, "status": "downloaded", "kind": "msigdb",
-    }]
+    assert first.provenance == [
+        {
+            "name": "h.all",
+            "version": VERSION,
+            "source": f"{server.url}/{VERSION}/{SERVED_NAME}",
+            "sha256": HALLMARK_SHA,
+            "n_sets": 50,
+            "status": "downloaded",
+            "kind": "msigdb",
+        }
+    ]
     assert sorted(p.name for p in cache.iterdir()) == [SERVED_NAME, SERVED_NAME + ".sha256"]  # no temp file left
     assert (cache / SERVED_NAME).read_bytes() == shared_path(HALLMARK).read_bytes()
     server.stop()
@@ -242,7 +299,9 @@ def test_unpinned_hash_is_recorded_and_enforced(tmp_path, server):
     with pytest.raises(InputError) as info:
         load_gene_sets([_msigdb()], cache_dir=tmp_path, base_url=server.url, timeout=5)
     observed = hashlib.sha256(cached.read_bytes()).hexdigest()
-    assert f"cached file has sha256 {observed} but {HALLMARK_SHA} was recorded when it was first used" in str(info.value)
+    assert f"cached file has sha256 {observed} but {HALLMARK_SHA} was recorded when it was first used" in str(
+        info.value
+    )
 
 
 def test_pinned_hash_also_checks_the_cache(tmp_path, server):
@@ -275,8 +334,7 @@ def test_404_is_unavailable_and_the_run_goes_on(tmp_path, server):
 
 def test_404_with_require_is_an_error(tmp_path, server):
     with pytest.raises(InputError) as info:
-        load_gene_sets([_msigdb(msigdb="C2", require=True)], cache_dir=tmp_path,
-                       base_url=server.url, timeout=5)
+        load_gene_sets([_msigdb(msigdb="C2", require=True)], cache_dir=tmp_path, base_url=server.url, timeout=5)
     text = str(info.value)
     assert "could not be downloaded from" in text and "(HTTP 404 Not Found)" in text
     assert text.endswith("Fix: place the file there, or set require: false.")

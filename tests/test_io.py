@@ -10,8 +10,13 @@ from knockseq.io import read_table, write_text, write_tsv
 
 
 def test_ids_and_names_come_back_as_written(tmp_path):
-    table = pd.DataFrame({"gene_id": ["0090", "90", "NM_000125.4", "1"], "gene_name": ["NAN", None, "ESR1", "NULL"],
-                          "stat": [1.5, None, -2.0, 0.0]})
+    table = pd.DataFrame(
+        {
+            "gene_id": ["0090", "90", "NM_000125.4", "1"],
+            "gene_name": ["NAN", None, "ESR1", "NULL"],
+            "stat": [1.5, None, -2.0, 0.0],
+        }
+    )
     write_tsv(table, tmp_path / "t.tsv")
     assert (tmp_path / "t.tsv").read_text().splitlines()[1:3] == ["0090\tNAN\t1.5", "90\tNA\tNA"]
     back = read_table(tmp_path / "t.tsv")

@@ -6,9 +6,8 @@ import json
 
 import pandas as pd
 import pytest
-from test_de import star_counts
-
 from conftest import PROJECT
+from test_de import star_counts
 
 from knockseq.config import config_defaults
 from knockseq.de import run_contrast
@@ -72,10 +71,13 @@ def test_a_target_is_judged_by_its_own_pvalue_not_the_transcriptome_wide_padj():
     de, counts, sheet = TOY
     report = assess_knockdown(de, counts, sheet, KD, ["LOWTGT", "MIDTGT"], LIMITS)
     assert [(t["status"], t["pvalue"], t["padj"]) for t in report["targets"]] == [
-        ("effective", 0.004, None), ("effective", 0.01, 0.09)]
+        ("effective", 0.004, None),
+        ("effective", 0.01, 0.09),
+    ]
     assert report["test"] == (
         "each target is one pre-named hypothesis: its own Wald p-value (pvalue < alpha), not the transcriptome-wide "
-        "padj; the contrast takes its worst target's status, so no correction across targets is needed")
+        "padj; the contrast takes its worst target's status, so no correction across targets is needed"
+    )
 
 
 def test_overall_status_is_the_worst_target():
@@ -167,9 +169,7 @@ def test_simulated_knockdown_is_effective(quantifiers, tmp_path):
     counts, sheet = star_counts(quantifiers)
     de = config_defaults(PROJECT / "workflow/schemas/config.schema.yaml")["de"]
     result = run_contrast(counts, sheet, contrast=KD, design=[], **{**de, "compat": "pydeseq2"})
-    report = assess_knockdown(
-        result.table, result.normalized_counts, sheet, KD, ["PPP3CA", "ENSGSIM00000068"], LIMITS
-    )
+    report = assess_knockdown(result.table, result.normalized_counts, sheet, KD, ["PPP3CA", "ENSGSIM00000068"], LIMITS)
     assert report["status"] == "effective"
     ppp3ca, ppp3cb = report["targets"]
     assert ppp3cb["gene_name"] == "PPP3CB" and ppp3cb["gene"] == "ENSGSIM00000068"

@@ -34,7 +34,9 @@ def user_error_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess,
     config = workdir / "config/config.yaml"
     text = config.read_text()
     assert "targets: [PPP3CA, PPP3CB]" in text and "design: []" in text
-    config.write_text(text.replace("targets: [PPP3CA, PPP3CB]", "targets: [ppp3ca]").replace("design: []", "design: [line]"))
+    config.write_text(
+        text.replace("targets: [PPP3CA, PPP3CB]", "targets: [ppp3ca]").replace("design: []", "design: [line]")
+    )
     sheet = workdir / "config/samples.tsv"
     lines = sheet.read_text().splitlines()
     sheet.write_text("\n".join([lines[0] + "\tline"] + [line + "\tMCF7" for line in lines[1:]]) + "\n")
@@ -71,7 +73,9 @@ def test_bug_keeps_its_traceback_in_the_log(user_error_run):
     assert run.returncode != 0
     log = (workdir / f"logs/knockdown/{CONTRAST}.log").read_text()
     for text in (log, run.stderr):
-        assert f"knockseq ERROR: a bug in knockseq (not in your input); please report it with this log.\nTraceback" in text
+        assert (
+            "knockseq ERROR: a bug in knockseq (not in your input); please report it with this log.\nTraceback" in text
+        )
         assert "\npandas.errors.EmptyDataError: No columns to parse from file\n" in text
     assert log.count("Traceback (most recent call last)") == 1
 

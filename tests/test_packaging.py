@@ -23,10 +23,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import PROJECT
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-
-from conftest import PROJECT
 
 #: Where the package and the workflow's job code live: imported in the driver and in every job.
 CODE_DIRS = ("src", "workflow/scripts")
@@ -36,14 +35,19 @@ DRIVER_FILES = ("Snakefile", "workflow/rules/*.smk")
 UNCAPPED = {"xarray": "calendar versions that mark no breaking release"}
 
 
-def lock_pins() -> dict[str, str]:
-    """requirements.lock as canonical distribution name -> exact version."""
+def lock_pins(name: str = "requirements.lock") -> dict[str, str]:
+    """A lock file as canonical distribution name -> exact version."""
     pins = {}
-    for line in (PROJECT / "requirements.lock").read_text().splitlines():
+    for line in (PROJECT / name).read_text().splitlines():
         if line and not line.startswith("#"):
             name, version = line.split("==")
             pins[canonicalize_name(name)] = version
     return pins
+
+
+def all_pins() -> dict[str, str]:
+    """requirements.lock and requirements-slurm.lock (the SLURM executor plugin) together."""
+    return {**lock_pins(), **lock_pins("requirements-slurm.lock")}
 
 
 def pyproject_requirements() -> dict[str, Requirement]:
@@ -120,12 +124,16 @@ def imports_by_module(root: Path) -> dict[str, dict[str, list[str]]]:
 
 def third_party(where: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, list[str]]]:
     """``where`` without the standard library and knockseq itself."""
-    return {module: places for module, places in where.items()
-            if module not in sys.stdlib_module_names and module != "knockseq"}
+    return {
+        module: places
+        for module, places in where.items()
+        if module not in sys.stdlib_module_names and module != "knockseq"
+    }
 
 
-def undeclared(where: dict[str, dict[str, list[str]]], distributions: dict[str, list[str]],
-               pyproject: set[str], conda: set[str]) -> list[str]:
+def undeclared(
+    where: dict[str, dict[str, list[str]]], distributions: dict[str, list[str]], pyproject: set[str], conda: set[str]
+) -> list[str]:
     """One line for each third-party module whose distribution a declaration lacks.
 
     Parameters
@@ -149,8 +157,10 @@ def undeclared(where: dict[str, dict[str, list[str]]], distributions: dict[str, 
         if "code" in places and not dists & conda:
             missing.append("envs/knockseq.yaml")
         if missing:
-            problems.append(f"{module} (distribution {'/'.join(sorted(dists))}, imported by {seen}): "
-                            f"missing from {' and '.join(missing)}")
+            problems.append(
+                f"{module} (distribution {'/'.join(sorted(dists))}, imported by {seen}): "
+                f"missing from {' and '.join(missing)}"
+            )
     return problems
 
 
@@ -185,10 +195,12 @@ def test_the_import_reader_finds_every_kind_of_import(tmp_path):
 
 
 def test_the_declaration_check_names_what_is_missing():
-    where = {"adjustText": {"code": ["src/knockseq/plots/style.py:68"]},
-             "snakemake": {"driver": ["Snakefile:4"]},
-             "yaml": {"code": ["src/knockseq/schema.py:20"]},
-             "nowhere": {"code": ["src/x.py:1"]}}
+    where = {
+        "adjustText": {"code": ["src/knockseq/plots/style.py:68"]},
+        "snakemake": {"driver": ["Snakefile:4"]},
+        "yaml": {"code": ["src/knockseq/schema.py:20"]},
+        "nowhere": {"code": ["src/x.py:1"]},
+    }
     distributions = {"adjustText": ["adjustText"], "snakemake": ["snakemake"], "yaml": ["PyYAML"]}
     assert undeclared(where, distributions, pyproject={"snakemake", "pyyaml"}, conda={"pyyaml"}) == [
         "adjustText (distribution adjusttext, imported by src/knockseq/plots/style.py:68): "
@@ -201,12 +213,14 @@ def test_every_third_party_import_is_declared_in_pyproject_and_the_conda_env():
     where = third_party(imports_by_module(PROJECT))
     # The reader must see the imports this check exists for (a function-level one among them).
     assert {"adjustText", "docutils", "h5py", "numpy", "snakemake"} <= set(where)
-    problems = undeclared(where, importlib.metadata.packages_distributions(), pyproject_dependencies(), set(conda_pins()))
+    problems = undeclared(
+        where, importlib.metadata.packages_distributions(), pyproject_dependencies(), set(conda_pins())
+    )
     assert problems == [], "undeclared third-party imports:\n" + "\n".join(problems)
 
 
 def test_pyproject_states_ranges_that_admit_the_lock():
-    lock = lock_pins()
+    lock = all_pins()
     for name, req in pyproject_requirements().items():
         operators = sorted(spec.operator for spec in req.specifier)
         if name == "pydeseq2":
@@ -216,37 +230,58 @@ def test_pyproject_states_ranges_that_admit_the_lock():
             assert operators == [">="], name
         else:
             assert operators == ["<", ">="], f"{req}: state a floor and a ceiling, not a pin"
-        assert name in lock, f"{req} is not pinned in requirements.lock"
+        assert name in lock, f"{req} is not pinned in requirements.lock or requirements-slurm.lock"
         assert req.specifier.contains(lock[name]), f"{req} does not admit the lock's {name}=={lock[name]}"
 
 
-def test_the_lock_pins_exactly_what_pyproject_brings_in():
-    """requirements.lock is the closure of pyproject's dependencies and extras, each pin inside
-    every range that asks for it (read from the installed metadata: the README installs the lock)."""
-    lock = lock_pins()
-    # (requirement, who asks for it, the extras it was asked with: they decide its markers)
-    wanted = [(req, "pyproject.toml", ()) for req in pyproject_requirements().values()]
+def closure(requirements: list[Requirement], lock: dict[str, str], extras: tuple[str, ...]) -> set[str]:
+    """Every distribution ``requirements`` bring in (with ``extras`` asked of pyproject), each
+    checked to be pinned in ``lock`` inside every range that asks for it, and installed at that pin
+    (read from the installed metadata: the README's test command installs both locks)."""
+    wanted = [(req, "pyproject.toml", extras) for req in requirements]
     reached: set[str] = set()
     while wanted:
-        req, asker, extras = wanted.pop()
-        if req.marker is not None and not any(req.marker.evaluate({"extra": extra}) for extra in (*extras, "")):
+        req, asker, asked = wanted.pop()
+        if req.marker is not None and not any(req.marker.evaluate({"extra": extra}) for extra in (*asked, "")):
             continue
         name = canonicalize_name(req.name)
-        assert name in lock, f"{req} (asked for by {asker}) is missing from requirements.lock"
-        assert req.specifier.contains(lock[name], prereleases=True), f"{asker} asks for {req}, the lock pins {lock[name]}"
+        assert name in lock, f"{req} (asked for by {asker}) is missing from the lock files"
+        assert req.specifier.contains(lock[name], prereleases=True), (
+            f"{asker} asks for {req}, the lock pins {lock[name]}"
+        )
         if name in reached:
             continue
         reached.add(name)
-        assert importlib.metadata.version(name) == lock[name], f"installed {name} is not the lock's (install requirements.lock)"
+        assert importlib.metadata.version(name) == lock[name], f"installed {name} is not the lock's"
         wanted += [(Requirement(line), name, tuple(req.extras)) for line in importlib.metadata.requires(name) or []]
-    assert sorted(set(lock) - reached) == [], "pinned in requirements.lock but nothing asks for them"
+    return reached
+
+
+def test_the_locks_pin_exactly_what_pyproject_brings_in():
+    """requirements.lock is the closure of pyproject's dependencies and its `test` extra;
+    requirements-slurm.lock adds what the `slurm` extra brings in besides, and nothing else."""
+    project = tomllib.loads((PROJECT / "pyproject.toml").read_text())["project"]
+    assert sorted(project["optional-dependencies"]) == ["slurm", "test"]
+    lines = project["dependencies"] + project["optional-dependencies"]["test"]
+    base = closure([Requirement(line) for line in lines], lock_pins(), ("test",))
+    assert sorted(set(lock_pins()) - base) == [], "pinned in requirements.lock but nothing asks for them"
+    slurm = closure([Requirement(line) for line in project["optional-dependencies"]["slurm"]], all_pins(), ("slurm",))
+    assert sorted(slurm - base) == sorted(lock_pins("requirements-slurm.lock"))
+    assert sorted(lock_pins("requirements-slurm.lock")) == [
+        "snakemake-executor-plugin-slurm",
+        "snakemake-executor-plugin-slurm-jobstep",
+    ]
 
 
 def test_conda_env_pins_the_locks_versions_of_what_jobs_import():
     conda, lock = conda_pins(), lock_pins()
     assert {name: lock.get(name) for name in conda} == conda
-    driver_only = {canonicalize_name(dist) for module, places in third_party(imports_by_module(PROJECT)).items()
-                   if "code" not in places for dist in importlib.metadata.packages_distributions()[module]}
+    driver_only = {
+        canonicalize_name(dist)
+        for module, places in third_party(imports_by_module(PROJECT)).items()
+        if "code" not in places
+        for dist in importlib.metadata.packages_distributions()[module]
+    }
     assert driver_only == {"snakemake"}
     assert sorted(conda) == sorted(pyproject_dependencies() - driver_only)
 
@@ -259,7 +294,10 @@ def test_readme_opens_with_the_two_commands():
     run_example, run_tests = readme_commands()[:2]
     assert run_example.endswith("snakemake --cores 8")
     assert run_tests.endswith("pytest")
-    assert run_example.rsplit("&&", 1)[0] == run_tests.rsplit("&&", 1)[0]
+    # The suite also installs the SLURM executor plugin (its SLURM tests submit jobs); the
+    # example's install leaves it out, so a laptop run never asks a SLURM controller anything.
+    assert run_example.rsplit("&&", 1)[0] == run_tests.rsplit("&&", 1)[0].replace(" -r requirements-slurm.lock", "")
+    assert "requirements-slurm.lock" in run_tests and "requirements-slurm.lock" not in run_example
 
 
 def test_ci_runs_the_readme_test_command():
@@ -331,8 +369,10 @@ def fresh_env(root: Path, **extra: str) -> dict[str, str]:
 
 def test_the_wheel_installs_the_package_and_its_data(fresh_install):
     python, root = fresh_install
-    code = ("import importlib.resources, knockseq; print(knockseq.__file__); "
-            "print(*sorted(p.name for p in importlib.resources.files('knockseq').joinpath('data').iterdir()))")
+    code = (
+        "import importlib.resources, knockseq; print(knockseq.__file__); "
+        "print(*sorted(p.name for p in importlib.resources.files('knockseq').joinpath('data').iterdir()))"
+    )
     out = run([python, "-c", code], "import knockseq from the wheel", cwd=root, env=fresh_env(root)).stdout.splitlines()
     assert Path(out[0]).is_relative_to(root / "venv")
     assert out[1].split() == sorted(p.name for p in (PROJECT / "src/knockseq/data").iterdir())
@@ -351,15 +391,34 @@ def test_the_fresh_install_draws_the_example_volcano(fresh_install):
     # imports must come from the fresh venv, not from the environment running this test.
     modules = sorted(third_party(imports_by_module(PROJECT)))
     code = "import importlib, sys; [print(importlib.import_module(m).__file__) for m in sys.argv[1:]]"
-    files = run([python, "-c", code, *modules], "imports in the fresh venv", cwd=root,
-                env=fresh_env(root, PYTHONPATH=str(PROJECT / "src"))).stdout.splitlines()
+    files = run(
+        [python, "-c", code, *modules],
+        "imports in the fresh venv",
+        cwd=root,
+        env=fresh_env(root, PYTHONPATH=str(PROJECT / "src")),
+    ).stdout.splitlines()
     assert [Path(f).is_relative_to(root / "venv") for f in files] == [True] * len(modules), dict(zip(modules, files))
 
     workdir = root / "example"
     shutil.copytree(PROJECT / "config", workdir / "config")
     shutil.copytree(PROJECT / "example", workdir / "example")
-    run([python, "-m", "snakemake", "--snakefile", PROJECT / "Snakefile", "--directory", workdir, "--cores", "2", VOLCANO],
-        "snakemake from the fresh venv", env=fresh_env(root, PYTHONHASHSEED="0"), timeout=900)
+    run(
+        [
+            python,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            PROJECT / "Snakefile",
+            "--directory",
+            workdir,
+            "--cores",
+            "2",
+            VOLCANO,
+        ],
+        "snakemake from the fresh venv",
+        env=fresh_env(root, PYTHONHASHSEED="0"),
+        timeout=900,
+    )
 
     # figsize (7, 6) at 150 dpi, no tight bounding box: exactly 1050 x 900 pixels.
     assert png_size(workdir / VOLCANO) == (1050, 900)
@@ -373,3 +432,38 @@ def test_the_fresh_install_draws_the_example_volcano(fresh_install):
     targets = values.set_index("gene_id").loc[["PPP3CA", "PPP3CB"]]
     assert targets["label_kind"].tolist() == ["knockdown target"] * 2
     assert targets["class"].tolist() == ["down"] * 2
+
+
+def stub_slurm(folder: Path, hang: bool) -> Path:
+    """SLURM client tools that write each call to a log, then hang (as when a controller does not
+    answer) or fail at once. Returns the log's path."""
+    folder.mkdir()
+    log = folder / "calls.log"
+    for tool in ("scontrol", "sinfo", "squeue", "sacct", "sbatch", "srun", "scancel"):
+        (folder / tool).write_text(f"#!/bin/sh\necho {tool} \"$@\" >> '{log}'\n{'sleep 600' if hang else 'exit 1'}\n")
+        (folder / tool).chmod(0o755)
+    return log
+
+
+def test_a_local_run_of_the_example_install_never_asks_slurm(fresh_install, tmp_path):
+    """Snakemake loads every installed executor plugin at start-up, and the SLURM one then runs
+    `scontrol show config`, which waits for a controller that may not answer. The example's install
+    (the wheel, without the `slurm` extra) runs Snakemake without asking SLURM anything; the suite's
+    environment, which has the plugin, asks at once (so the stubs would see a call)."""
+    python, root = fresh_install
+    workdir = tmp_path / "example"
+    shutil.copytree(PROJECT / "config", workdir / "config")
+    shutil.copytree(PROJECT / "example", workdir / "example")
+    dry_run = ["-m", "snakemake", "--snakefile", PROJECT / "Snakefile", "--directory", workdir, "--cores", "2", "-n"]
+    hanging = stub_slurm(tmp_path / "hanging", hang=True)
+    env = fresh_env(root)
+    env["PATH"] = os.pathsep.join([str(tmp_path / "hanging"), env["PATH"]])
+    # A hanging stub that was called would keep this past its timeout.
+    run([python, *dry_run], "snakemake -n from the example's install", env=env, timeout=120)
+    assert not hanging.exists()
+
+    failing = stub_slurm(tmp_path / "failing", hang=False)
+    env = {**os.environ, "PATH": os.pathsep.join([str(tmp_path / "failing"), os.environ["PATH"]])}
+    env.pop("SLURM_CONF", None)
+    run([sys.executable, *dry_run], "snakemake -n with the SLURM plugin", env=env, timeout=120)
+    assert failing.read_text().splitlines()[0] == "scontrol show config"

@@ -8,13 +8,12 @@ import pytest
 from docutils.core import publish_parts
 
 from knockseq import report
-from knockseq.enrichment import one_id_per_symbol
+from knockseq.enrichment import gsea_ranking, one_id_per_symbol, run_prerank
+from knockseq.genesets import ER_CORE_SET, er_core_genes
+from knockseq.io import read_table
 from knockseq.plots import de as de_plots
 from knockseq.plots import gsea as gsea_plots
 from knockseq.plots import qc as qc_plots
-from knockseq.enrichment import gsea_ranking, run_prerank
-from knockseq.genesets import ER_CORE_SET, er_core_genes
-from knockseq.io import read_table
 from knockseq.verdict import EARLY, ESR1, LATE
 
 
@@ -25,14 +24,16 @@ def de_table(n_genes: int = 800, seed: int = 1) -> pd.DataFrame:
     core = er_core_genes()[:-2]
     names = [f"G{i}" for i in range(n_genes)] + core + [ESR1, "PPP3CA", "PPP3CB", "PGR", "UNTESTED"]
     n = len(names)
-    table = pd.DataFrame({
-        "gene_id": [f"ENSG{i:05d}" for i in range(n)],
-        "gene_name": names,
-        "baseMean": rng.lognormal(5, 2, n),
-        "log2FoldChange": rng.normal(0, 1, n),
-        "lfcSE": 0.3,
-        "stat": np.round(rng.normal(0, 2.5, n)),
-    })
+    table = pd.DataFrame(
+        {
+            "gene_id": [f"ENSG{i:05d}" for i in range(n)],
+            "gene_name": names,
+            "baseMean": rng.lognormal(5, 2, n),
+            "log2FoldChange": rng.normal(0, 1, n),
+            "lfcSE": 0.3,
+            "stat": np.round(rng.normal(0, 2.5, n)),
+        }
+    )
     table["pvalue"] = rng.uniform(1e-12, 1, n)
     table["padj"] = np.minimum(table["pvalue"] * 5, 1)
     # A second, less expressed id of PGR: the symbol's most expressed id is labelled.
@@ -42,11 +43,13 @@ def de_table(n_genes: int = 800, seed: int = 1) -> pd.DataFrame:
     return table
 
 
-KNOCKDOWN = {"targets": [
-    {"gene": "PPP3CA", "gene_id": None, "gene_name": "PPP3CA"},  # filled in below
-    {"gene": "PPP3CB", "gene_id": None, "gene_name": "PPP3CB"},
-    {"gene": "ABSENT1", "gene_id": None, "gene_name": None},
-]}
+KNOCKDOWN = {
+    "targets": [
+        {"gene": "PPP3CA", "gene_id": None, "gene_name": "PPP3CA"},  # filled in below
+        {"gene": "PPP3CB", "gene_id": None, "gene_name": "PPP3CB"},
+        {"gene": "ABSENT1", "gene_id": None, "gene_name": None},
+    ]
+}
 
 
 def knockdown_of(table: pd.DataFrame) -> dict:
@@ -62,10 +65,9 @@ def test_labels_are_targets_esr1_and_er_core_genes_present():
     pgr = table[table["gene_name"] == "PGR"]
     assert len(pgr) == 2
     pgr_id = pgr.sort_values("baseMean")["gene_id"].iloc[-1]
-    expected = (
-        [("PPP3CA", "knockdown target"), ("PPP3CB", "knockdown target"), (ESR1, "ESR1")]
-        + [(g, "ER core") for g in er_core_genes()[:-2]]
-    )
+    expected = [("PPP3CA", "knockdown target"), ("PPP3CB", "knockdown target"), (ESR1, "ESR1")] + [
+        (g, "ER core") for g in er_core_genes()[:-2]
+    ]
     assert list(zip(labels["label"], labels["kind"])) == expected
     assert labels.set_index("label").at["PGR", "gene_id"] == pgr_id
     assert set(core_present) < set(labels["label"])
@@ -86,7 +88,7 @@ def test_volcano_points_equal_the_de_table_and_labels_do_not_overlap():
     assert sorted(t.get_text() for t in fig.axes[0].texts) == sorted(labels["label"])
     renderer = fig.canvas.get_renderer()
     boxes = [t.get_window_extent(renderer) for t in fig.axes[0].texts]
-    overlaps = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:] if a.overlaps(b)]
+    overlaps = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :] if a.overlaps(b)]
     assert overlaps == []
     classes = values.set_index("gene_id")["class"]
     down = tested[(tested["padj"] < 0.1) & (tested["log2FoldChange"] < 0)]["gene_id"]
@@ -159,14 +161,27 @@ def test_running_score_extreme_is_gseapy_es(ranking):
 
 def test_verdict_page_escapes_names_and_states_every_contrast():
     verdict = {
-        "contrast": "kd_vs_ctrl", "verdict": "suppressed", "strength": "strong", "reasons": ["ER sets moved."],
+        "contrast": "kd_vs_ctrl",
+        "verdict": "suppressed",
+        "strength": "strong",
+        "reasons": ["ER sets moved."],
         "sentence": "Compared with ctrl_1, kd_2 lowered the ER target genes.",
         "strength_meaning": "both readouts moved.",
         "summary": "kd_vs_ctrl: ER targets SUPPRESSED [strong] (*one line*)",
-        "knockdown": {"status": "effective", "targets": [
-            {"gene": "PPP3CA", "gene_name": "PPP3CA", "status": "effective", "percent_remaining": 28.17}]},
-        "provenance": [{"name": "hallmark_v7", "version": "7.0", "status": "loaded", "n_sets": 50,
-                        "source": "h.all.gmt", "sha256": "ab" * 32}],
+        "knockdown": {
+            "status": "effective",
+            "targets": [{"gene": "PPP3CA", "gene_name": "PPP3CA", "status": "effective", "percent_remaining": 28.17}],
+        },
+        "provenance": [
+            {
+                "name": "hallmark_v7",
+                "version": "7.0",
+                "status": "loaded",
+                "n_sets": 50,
+                "source": "h.all.gmt",
+                "sha256": "ab" * 32,
+            }
+        ],
     }
     text = report.verdict_rst([verdict]).replace("\\", "")
     # Rendered, the names and the summary read as written: no emphasis, no broken references.
@@ -174,10 +189,15 @@ def test_verdict_page_escapes_names_and_states_every_contrast():
     assert "kd_vs_ctrl: ER targets SUPPRESSED [strong] (*one line*)" in body
     assert "<em>" not in body and "problematic" not in body
     assert "Compared with ctrl_1, kd_2 lowered the ER target genes." in body
-    for part in ("kd_vs_ctrl: SUPPRESSED", "(strength: strong)", "- strength 'strong': both readouts moved.",
-                 "- reason: ER sets moved.", "- knockdown: effective",
-                 "- PPP3CA: effective, 28.2% of control expression remaining",
-                 "- hallmark_v7 version 7.0: loaded, 50 set(s), from h.all.gmt, sha256 abababababab..."):
+    for part in (
+        "kd_vs_ctrl: SUPPRESSED",
+        "(strength: strong)",
+        "- strength 'strong': both readouts moved.",
+        "- reason: ER sets moved.",
+        "- knockdown: effective",
+        "- PPP3CA: effective, 28.2% of control expression remaining",
+        "- hallmark_v7 version 7.0: loaded, 50 set(s), from h.all.gmt, sha256 abababababab...",
+    ):
         assert part in text
 
 
@@ -192,8 +212,9 @@ def simulated_counts(n_genes: int = 300, seed: int = 5) -> tuple[pd.DataFrame, p
     shape = 1 / (0.05 + 1 / np.maximum(mean, 1e-9))
     shape[2:10] = 1.0
     data = {s: rng.poisson(rng.gamma(shape, mean * rng.uniform(0.6, 1.4) / shape)) for s in samples}
-    counts = pd.DataFrame({"gene_id": [f"ENSG{i:05d}" for i in range(n_genes)],
-                           "gene_name": [f"G{i}" for i in range(n_genes)], **data})
+    counts = pd.DataFrame(
+        {"gene_id": [f"ENSG{i:05d}" for i in range(n_genes)], "gene_name": [f"G{i}" for i in range(n_genes)], **data}
+    )
     sheet = pd.DataFrame({"sample": samples, "condition": ["control"] * 3 + ["knockdown"] * 3})
     return counts, sheet
 
@@ -205,7 +226,11 @@ def fit():
 
     counts, sheet = simulated_counts()
     contrast = {"name": "kd", "variable": "condition", "test": "knockdown", "reference": "control"}
-    return fit_design(counts, sheet, fit_spec(contrast, sheet, [], {"min_count": 0, "compat": "pydeseq2", "engine": "batched", "cooks": True}))
+    return fit_design(
+        counts,
+        sheet,
+        fit_spec(contrast, sheet, [], {"min_count": 0, "compat": "pydeseq2", "engine": "batched", "cooks": True}),
+    )
 
 
 def test_dispersion_and_size_factor_values_are_the_fits_arrays(fit, tmp_path):
@@ -217,25 +242,32 @@ def test_dispersion_and_size_factor_values_are_the_fits_arrays(fit, tmp_path):
     written = read_table(tmp_path / "dispersions.tsv")
     assert list(written.columns) == ["gene_id", "gene_name", *qc_plots.DISPERSION_COLUMNS.values()]
     assert list(written["gene_id"]) == list(shown.index) and list(written["gene_name"]) == list(
-        fit.gene_names[shown.index])
+        fit.gene_names[shown.index]
+    )
     for source, column in qc_plots.DISPERSION_COLUMNS.items():
         np.testing.assert_array_equal(values[column].to_numpy(), shown[source].to_numpy())
         # The TSV holds 10 significant digits (knockseq.io.FLOAT_FORMAT).
-        np.testing.assert_allclose(written[column].to_numpy(dtype=float), shown[source].to_numpy(dtype=float),
-                                   rtol=5e-10, atol=0)
+        np.testing.assert_allclose(
+            written[column].to_numpy(dtype=float), shown[source].to_numpy(dtype=float), rtol=5e-10, atol=0
+        )
     factors = read_table(tmp_path / "size_factors.tsv")
     assert list(factors["sample"]) == list(fit.dds.obs_names)
     assert list(factors["group"]) == ["control"] * 3 + ["knockdown"] * 3
     np.testing.assert_allclose(factors["size_factor"], fit.dds.obs["size_factors"].to_numpy(), rtol=5e-10, atol=0)
     assert list(factors["total_count"]) == list(fit.counts.sum(axis=0))
-    assert {p.name for p in tmp_path.iterdir()} == {f"{s}.{k}" for s in ("dispersions", "size_factors")
-                                                   for k in ("png", "svg", "tsv")}
+    assert {p.name for p in tmp_path.iterdir()} == {
+        f"{s}.{k}" for s in ("dispersions", "size_factors") for k in ("png", "svg", "tsv")
+    }
 
 
 def gsea_table(tested: dict[str, str]) -> pd.DataFrame:
     """GSEA rows of the ER sets: those in ``tested`` (name -> leading edge) have an NES."""
-    return pd.DataFrame([{"gene_set": s, "NES": 1.5 if s in tested else np.nan, "leading_edge": tested.get(s, pd.NA)}
-                         for s in (EARLY, LATE, ER_CORE_SET)])
+    return pd.DataFrame(
+        [
+            {"gene_set": s, "NES": 1.5 if s in tested else np.nan, "leading_edge": tested.get(s, pd.NA)}
+            for s in (EARLY, LATE, ER_CORE_SET)
+        ]
+    )
 
 
 def test_leading_edge_heatmap_is_row_z_scores_of_the_vst(tmp_path):
@@ -248,8 +280,13 @@ def test_leading_edge_heatmap_is_row_z_scores_of_the_vst(tmp_path):
     vst = table[["gene_id", "gene_name"]].assign(**{s: rng.normal(8, 2, len(table)) for s in samples})
     vst.loc[vst["gene_name"] == "G7", samples] = 5.0  # no spread: no z-score
     sheet = pd.DataFrame({"sample": samples, "condition": ["kd", "ctrl", "other", "ctrl", "kd", "ctrl", "kd"]})
-    meta = {"contrast": "kd_vs_ctrl", "variable": "condition", "reference": "ctrl", "test": "kd",
-            "samples": ["k1", "c1", "c2", "k2", "c3", "k3"]}
+    meta = {
+        "contrast": "kd_vs_ctrl",
+        "variable": "condition",
+        "reference": "ctrl",
+        "test": "kd",
+        "samples": ["k1", "c1", "c2", "k2", "c3", "k3"],
+    }
     gsea_plots.write_leading_edge_plot(table, gsea, vst, meta, sheet, tmp_path / "er_leading_edge")
     values = read_table(tmp_path / "er_leading_edge.tsv")
     ids = one_id_per_symbol(table)["gene_id"]

@@ -98,7 +98,11 @@ def test_star_auto_strandedness_on_real_files(shared, quantifiers, caplog):
     )
     quant = readers.read(path, strandedness="unstranded")
     qc = quant.qc[str(path)]
-    assert (qc["strandedness"], qc["strandedness_source"], qc["strand_reverse_share"]) == ("unstranded", "config", 0.7114)
+    assert (qc["strandedness"], qc["strandedness_source"], qc["strand_reverse_share"]) == (
+        "unstranded",
+        "config",
+        0.7114,
+    )
     assert quant.counts.shape == (62836, 1) and quant.counts.iloc[:, 0].sum() == 2919381
     assert quant.counts.index[0] == "ENSG00000290825" and quant.counts.index.is_unique  # was ENSG00000290825.1
     assert (qc["input_reads"], qc["percent_uniquely_mapped"]) == (14971841, 88.86)
@@ -137,7 +141,9 @@ def test_transcript_quantifiers(shared, quantifiers):
 
     kallisto = readers.read(shared("data/formats/kallisto/abundance.tsv"))
     assert kallisto.counts.shape == (5171, 1) and kallisto.counts.index[0] == "NR_001477"
-    assert readers.read(quantifiers / "kallisto" / "control_1").qc[str(quantifiers / "kallisto/control_1/abundance.tsv")] == {
+    assert readers.read(quantifiers / "kallisto" / "control_1").qc[
+        str(quantifiers / "kallisto/control_1/abundance.tsv")
+    ] == {
         "input_reads": 388462,
         "percent_mapped": 92.08,
     }
@@ -209,7 +215,10 @@ def test_bad_files_fail_with_location(tmp_path, quantifiers):
         return str(error.value)
 
     missing = tmp_path / "nope.txt"
-    assert message(missing) == f"{missing}: file or folder not found. Fix: check the path and that the quantifier finished."
+    assert (
+        message(missing)
+        == f"{missing}: file or folder not found. Fix: check the path and that the quantifier finished."
+    )
     empty = bad(tmp_path, "empty.txt", "")
     assert message(empty) == f"{empty}: file is empty. Fix: rerun the step that wrote it."
     full = gzip.compress(("gene_id\ts1\n" + "".join(f"g{i}\t{i}\n" for i in range(5000))).encode())
@@ -223,7 +232,9 @@ def test_bad_files_fail_with_location(tmp_path, quantifiers):
         "genes with tximport."
     )
     assert "neg.txt, row 2, column '2': negative count -3." in message(bad(tmp_path, "neg.txt", htseq.format("-3")))
-    assert "text.txt, row 2, column '2': 'many' is not a number." in message(bad(tmp_path, "text.txt", htseq.format("many")))
+    assert "text.txt, row 2, column '2': 'many' is not a number." in message(
+        bad(tmp_path, "text.txt", htseq.format("many"))
+    )
     dup = bad(tmp_path, "dup.txt", "g1\t5\n" + htseq.format(1).replace("g2", "g1"))
     assert message(dup) == (
         f"{dup}: 1 duplicated gene ids: g1 (rows 1, 2, 3). Fix: each id must appear once; sum or drop the "
@@ -274,13 +285,19 @@ ID_LAYOUTS = {
         + rows("{id}\t{n}\t0\t{n}"),
     ),
     "salmon_transcripts": (
-        "salmon/s1/quant.sf", "salmon", "Name\tLength\tEffectiveLength\tTPM\tNumReads\n" + rows("{id}\t1500\t1270.5\t12.5\t{n}.000")
+        "salmon/s1/quant.sf",
+        "salmon",
+        "Name\tLength\tEffectiveLength\tTPM\tNumReads\n" + rows("{id}\t1500\t1270.5\t12.5\t{n}.000"),
     ),
     "salmon_genes": (
-        "salmon/s1/quant.genes.sf", "salmon", "Name\tLength\tEffectiveLength\tTPM\tNumReads\n" + rows("{id}\t1500\t1270.5\t12.5\t{n}")
+        "salmon/s1/quant.genes.sf",
+        "salmon",
+        "Name\tLength\tEffectiveLength\tTPM\tNumReads\n" + rows("{id}\t1500\t1270.5\t12.5\t{n}"),
     ),
     "kallisto": (
-        "kallisto/s1/abundance.tsv", "kallisto", "target_id\tlength\teff_length\test_counts\ttpm\n" + rows("{id}\t1500\t1301.2\t{n}\t3.1")
+        "kallisto/s1/abundance.tsv",
+        "kallisto",
+        "target_id\tlength\teff_length\test_counts\ttpm\n" + rows("{id}\t1500\t1301.2\t{n}\t3.1"),
     ),
     "rsem_genes": (
         "s1.genes.results",
@@ -314,7 +331,10 @@ def test_ids_read_as_written_gzipped_and_in_rsem_isoforms(tmp_path):
     isoforms = tmp_path / "s1.isoforms.results"
     isoforms.write_text(
         "transcript_id\tgene_id\tlength\teffective_length\texpected_count\tTPM\tFPKM\tIsoPct\n"
-        + "".join(f"NM_{k:06d}.1\t{gene}\t1500\t1301.20\t{n}.00\t3.10\t2.20\t100.00\n" for k, (gene, n) in enumerate(zip(IDS, COUNTS)))
+        + "".join(
+            f"NM_{k:06d}.1\t{gene}\t1500\t1301.20\t{n}.00\t3.10\t2.20\t100.00\n"
+            for k, (gene, n) in enumerate(zip(IDS, COUNTS))
+        )
     )
     quant = readers.read(isoforms)
     assert quant.tx2gene.tolist() == READ_IDS and quant.tx2gene.index[0] == "NM_000000.1"
@@ -322,7 +342,11 @@ def test_ids_read_as_written_gzipped_and_in_rsem_isoforms(tmp_path):
 
 def test_dexseq_with_entrez_ids_is_refused(tmp_path):
     # dexseq_count.py on an NCBI annotation: exon bins of Entrez genes (5530:001) stay refused.
-    path = bad(tmp_path, "s1.dexseq.txt", "1:001\t3\n5530:001\t0\n5530:002\t12\n_ambiguous\t1\n_empty\t9\n_lowaqual\t0\n_notaligned\t0\n")
+    path = bad(
+        tmp_path,
+        "s1.dexseq.txt",
+        "1:001\t3\n5530:001\t0\n5530:002\t12\n_ambiguous\t1\n_empty\t9\n_lowaqual\t0\n_notaligned\t0\n",
+    )
     assert readers.detect_format(path) == "dexseq"
     with pytest.raises(InputError, match="is DEXSeq exon-bin counts"):
         readers.read(path)
@@ -330,11 +354,30 @@ def test_dexseq_with_entrez_ids_is_refused(tmp_path):
 
 @pytest.mark.parametrize(
     "header",
-    ["gene_name", "symbol", "SYMBOL", "Symbol", "gene_symbol", "GeneSymbol", "Gene Symbol", "Gene name", "Gene.name",
-     "external_gene_name", "hgnc_symbol", "mgi_symbol", "Associated Gene Name", "gene", "Gene"],
+    [
+        "gene_name",
+        "symbol",
+        "SYMBOL",
+        "Symbol",
+        "gene_symbol",
+        "GeneSymbol",
+        "Gene Symbol",
+        "Gene name",
+        "Gene.name",
+        "external_gene_name",
+        "hgnc_symbol",
+        "mgi_symbol",
+        "Associated Gene Name",
+        "gene",
+        "Gene",
+    ],
 )
 def test_matrix_name_column_spellings(tmp_path, header):
-    path = bad(tmp_path, "counts.tsv", f"GeneID\t{header}\tDescription\ts1\n5530\tPPP3CA\tcalcineurin A alpha\t7\n0090\t\t-\t0\n")
+    path = bad(
+        tmp_path,
+        "counts.tsv",
+        f"GeneID\t{header}\tDescription\ts1\n5530\tPPP3CA\tcalcineurin A alpha\t7\n0090\t\t-\t0\n",
+    )
     quant = readers.read(path)
     assert quant.name_column == header
     assert quant.gene_names.to_dict() == {"5530": "PPP3CA", "0090": None}
@@ -348,5 +391,7 @@ def test_matrix_first_name_column_wins(tmp_path):
     assert quant.name_column == "Symbol" and quant.gene_names.to_dict() == {"1": "A1BG"}
     assert "gene_name" in quant.invalid  # the second one is an ordinary extra column
     # Headers that merely contain a name word are not name columns.
-    quant = readers.read(bad(tmp_path, "other.tsv", "GeneID\tgene_biotype\tsymbol_source\ts1\n1\tprotein_coding\tHGNC\t3\n"))
+    quant = readers.read(
+        bad(tmp_path, "other.tsv", "GeneID\tgene_biotype\tsymbol_source\ts1\n1\tprotein_coding\tHGNC\t3\n")
+    )
     assert quant.name_column is None and quant.gene_names is None

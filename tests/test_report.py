@@ -12,15 +12,21 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from test_workflow import copy_example, snakemake
 
 #: Every figure the plot rules register, per contrast ({contrast}) or once.
 FIGURES = [
-    "results/plots/{contrast}/volcano.png", "results/plots/{contrast}/ma.png", "results/plots/{contrast}/pvalues.png",
-    "results/plots/{contrast}/targets.png", "results/plots/{contrast}/gsea_curves.png",
-    "results/plots/{contrast}/gsea_sets.png", "results/plots/qc/pca.png", "results/plots/qc/distances.png",
-    "results/plots/qc/library_sizes.png", "results/plots/verdicts.html", "results/summary/er_targets_heatmap.png",
+    "results/plots/{contrast}/volcano.png",
+    "results/plots/{contrast}/ma.png",
+    "results/plots/{contrast}/pvalues.png",
+    "results/plots/{contrast}/targets.png",
+    "results/plots/{contrast}/gsea_curves.png",
+    "results/plots/{contrast}/gsea_sets.png",
+    "results/plots/qc/pca.png",
+    "results/plots/qc/distances.png",
+    "results/plots/qc/library_sizes.png",
+    "results/plots/verdicts.html",
+    "results/summary/er_targets_heatmap.png",
 ]
 CATEGORIES = ["Differential expression", "Knockdown", "Enrichment", "Quality control", "Verdict", "Summary"]
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=5000"]
@@ -37,8 +43,9 @@ def chromium() -> str:
 
 
 def browse(browser: str, page: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([browser, *CHROMIUM_FLAGS, *args, page.as_uri()], capture_output=True, text=True,
-                          timeout=60, check=True)
+    return subprocess.run(
+        [browser, *CHROMIUM_FLAGS, *args, page.as_uri()], capture_output=True, text=True, timeout=60, check=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +73,12 @@ def test_report_opens_with_the_verdict_and_every_figure(report):
     verdict = json.loads((workdir / "results/verdict/knockdown_vs_control.json").read_text())
     assert verdict["verdict"] == "suppressed"
     assert "knockdown_vs_control: SUPPRESSED (strength: strong)" in text
-    for words in (verdict["sentence"], verdict["summary"], f"strength 'strong': {verdict['strength_meaning']}",
-                  *(f"reason: {reason}" for reason in verdict["reasons"])):
+    for words in (
+        verdict["sentence"],
+        verdict["summary"],
+        f"strength 'strong': {verdict['strength_meaning']}",
+        *(f"reason: {reason}" for reason in verdict["reasons"]),
+    ):
         assert " ".join(words.split()) in text
     assert "PPP3CA: effective, 28.2% of control expression remaining" in text
     assert "er_core version 2: loaded" in text and "hallmark version 7.0: loaded" in text

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from conftest import PROJECT
+
 from knockseq.config import config_defaults
 from knockseq.io import write_tsv
 from knockseq.resources import FIT, JOBSTEP_MIB, VST, CostModel, counts_shape, de_threads, job_resources
 
 
 def test_counts_shape_reads_header_and_rows(tmp_path):
-    table = pd.DataFrame({"gene_id": ["0090", "90", "NM_1.4"], "gene_name": ["A", "B", "NA"], "s1": [1, 2, 3], "s2": [0, 0, 1]})
+    table = pd.DataFrame(
+        {"gene_id": ["0090", "90", "NM_1.4"], "gene_name": ["A", "B", "NA"], "s1": [1, 2, 3], "s2": [0, 0, 1]}
+    )
     write_tsv(table, tmp_path / "counts.tsv")
     assert counts_shape(tmp_path / "counts.tsv") == (2, 3)
     # Before the counts step ran (a dry run): nothing to size yet.
@@ -46,7 +48,10 @@ def test_vst_requests_grow_with_the_table():
 def test_config_overrides_replace_the_rules_values_key_by_key():
     config = config_defaults(PROJECT / "workflow/schemas/config.schema.yaml", resources={"fit": {"runtime": 600}})
     computed = lambda wildcards, input: 1  # noqa: E731
-    assert job_resources(config["resources"], "fit", mem_mb=computed, runtime=computed) == {"mem_mb": computed, "runtime": 600}
+    assert job_resources(config["resources"], "fit", mem_mb=computed, runtime=computed) == {
+        "mem_mb": computed,
+        "runtime": 600,
+    }
     assert job_resources(config["resources"], "de", mem_mb=8000, runtime=120) == {"mem_mb": 8000, "runtime": 120}
     # The schema's default is no override at all.
     assert config_defaults(PROJECT / "workflow/schemas/config.schema.yaml")["resources"] == {}
@@ -54,4 +59,8 @@ def test_config_overrides_replace_the_rules_values_key_by_key():
 
 def test_de_threads_one_core_only_for_the_vectorised_pair():
     assert de_threads("r", "batched") == 1
-    assert [de_threads(c, e) for c, e in [("r", "pydeseq2"), ("pydeseq2", "batched"), ("pydeseq2", "pydeseq2")]] == [2, 2, 2]
+    assert [de_threads(c, e) for c, e in [("r", "pydeseq2"), ("pydeseq2", "batched"), ("pydeseq2", "pydeseq2")]] == [
+        2,
+        2,
+        2,
+    ]

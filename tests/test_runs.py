@@ -41,12 +41,39 @@ HALLMARK = "data/genesets/h.all.v7.0.symbols.gmt"
 
 #: Every job of the example, for changes that redo the counts: everything reads them (gene_sets
 #: to check that the sets share genes with the data, targets to check the knockdown targets).
-FROM_COUNTS = {"counts": 1, "targets": 1, "gene_sets": 1, "vst": 2, "fit": 1, "plots_fit": 1, "plots_qc": 1, "de": 1, "knockdown": 1, "gsea": 1,
-               "ora": 1, "direct_targets": 1, "verdict": 1, "plots_de": 1, "plots_gsea": 1, "plots_leading_edge": 1, "summary": 1,
-               "verdict_page": 1, "all": 1}
+FROM_COUNTS = {
+    "counts": 1,
+    "targets": 1,
+    "gene_sets": 1,
+    "vst": 2,
+    "fit": 1,
+    "plots_fit": 1,
+    "plots_qc": 1,
+    "de": 1,
+    "knockdown": 1,
+    "gsea": 1,
+    "ora": 1,
+    "direct_targets": 1,
+    "verdict": 1,
+    "plots_de": 1,
+    "plots_gsea": 1,
+    "plots_leading_edge": 1,
+    "summary": 1,
+    "verdict_page": 1,
+    "all": 1,
+}
 #: What a new gene-set collection (or a changed gsea.py) reaches: enrichment and what reads it.
-FROM_GENE_SETS = {"gene_sets": 1, "gsea": 1, "ora": 1, "plots_gsea": 1, "plots_leading_edge": 1, "verdict": 1,
-                  "summary": 1, "verdict_page": 1, "all": 1}
+FROM_GENE_SETS = {
+    "gene_sets": 1,
+    "gsea": 1,
+    "ora": 1,
+    "plots_gsea": 1,
+    "plots_leading_edge": 1,
+    "verdict": 1,
+    "summary": 1,
+    "verdict_page": 1,
+    "all": 1,
+}
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +99,10 @@ def fit_id(reference: Path) -> str:
 
 def outputs(workdir: Path) -> dict[str, bytes]:
     """Every file of results/ and of the gene-set cache."""
-    return {**{f"results/{k}": v for k, v in snapshot(workdir / "results").items()},
-            **{f"cache/{k}": v for k, v in snapshot(workdir / "resources/gene_sets").items()}}
+    return {
+        **{f"results/{k}": v for k, v in snapshot(workdir / "results").items()},
+        **{f"cache/{k}": v for k, v in snapshot(workdir / "resources/gene_sets").items()},
+    }
 
 
 def unlock(workdir: Path) -> None:
@@ -101,8 +130,11 @@ def test_kill_in_download_and_in_de_then_rerun_is_byte_identical(reference, mirr
     mirror.gate = threading.Event()
     run = start(workdir, "--cores", "2")
     try:
-        wait_until(lambda: mirror.downloads() > before and any(p.name.endswith(".tmp") for p in cache.iterdir()),
-                   run, "the download under way")
+        wait_until(
+            lambda: mirror.downloads() > before and any(p.name.endswith(".tmp") for p in cache.iterdir()),
+            run,
+            "the download under way",
+        )
         pids = kill_group(run)
     finally:
         mirror.gate.set()
@@ -156,6 +188,7 @@ def test_one_core_and_two_cores_give_identical_outputs(reference, mirror, tmp_pa
 
 # --- what a change reruns, job by job (dry runs on copies of the reference) ----------------------
 
+
 def _copy(reference: Path, dest: Path) -> Path:
     """The reference run's folder with its Snakemake records and file times."""
     shutil.copytree(reference, dest, symlinks=True, dirs_exist_ok=True)
@@ -177,30 +210,59 @@ def test_one_samples_condition_edited(reference, tmp_path):
 def test_a_contrast_added(reference, tmp_path):
     workdir = _copy(reference, tmp_path)
     config = workdir / "config/config.yaml"
-    config.write_text(config.read_text().replace(
-        "    targets: [PPP3CA, PPP3CB]\n",
-        "    targets: [PPP3CA, PPP3CB]\n  ppp3ca_only:\n    test: knockdown\n    reference: control\n"
-        "    targets: [PPP3CA]\n",
-    ))
+    config.write_text(
+        config.read_text().replace(
+            "    targets: [PPP3CA, PPP3CB]\n",
+            "    targets: [PPP3CA, PPP3CB]\n  ppp3ca_only:\n    test: knockdown\n    reference: control\n"
+            "    targets: [PPP3CA]\n",
+        )
+    )
     # Same samples, variable and reference: the fit on disk is reused; only the new contrast's
     # jobs run, the check of every contrast's targets, both verdicts (the direct-target p-values
     # are adjusted across the run's contrasts) and the pages that list every contrast.
-    assert planned(workdir) == {"targets": 1, "de": 1, "knockdown": 1, "gsea": 1, "ora": 1, "direct_targets": 1,
-                                "verdict": 2, "plots_de": 1, "plots_gsea": 1, "plots_leading_edge": 1, "summary": 1,
-                                "verdict_page": 1, "all": 1}
+    assert planned(workdir) == {
+        "targets": 1,
+        "de": 1,
+        "knockdown": 1,
+        "gsea": 1,
+        "ora": 1,
+        "direct_targets": 1,
+        "verdict": 2,
+        "plots_de": 1,
+        "plots_gsea": 1,
+        "plots_leading_edge": 1,
+        "summary": 1,
+        "verdict_page": 1,
+        "all": 1,
+    }
 
 
 def test_a_contrasts_where_edited(reference, tmp_path):
     workdir = _copy(reference, tmp_path)
     config = workdir / "config/config.yaml"
-    config.write_text(config.read_text().replace(
-        "    targets: [PPP3CA, PPP3CB]\n", "    targets: [PPP3CA, PPP3CB]\n    where: {replicate: [1, 2]}\n"
-    ))
+    config.write_text(
+        config.read_text().replace(
+            "    targets: [PPP3CA, PPP3CB]\n", "    targets: [PPP3CA, PPP3CB]\n    where: {replicate: [1, 2]}\n"
+        )
+    )
     # Other samples: a fit of their own and everything of that contrast; counts, VST, the QC
     # plots and the gene sets stay.
-    assert planned(workdir) == {"fit": 1, "plots_fit": 1, "de": 1, "knockdown": 1, "gsea": 1, "ora": 1,
-                                "direct_targets": 1, "verdict": 1, "plots_de": 1, "plots_gsea": 1, "plots_leading_edge": 1,
-                                "summary": 1, "verdict_page": 1, "all": 1}
+    assert planned(workdir) == {
+        "fit": 1,
+        "plots_fit": 1,
+        "de": 1,
+        "knockdown": 1,
+        "gsea": 1,
+        "ora": 1,
+        "direct_targets": 1,
+        "verdict": 1,
+        "plots_de": 1,
+        "plots_gsea": 1,
+        "plots_leading_edge": 1,
+        "summary": 1,
+        "verdict_page": 1,
+        "all": 1,
+    }
 
 
 def test_the_gene_set_source_changed(reference, tmp_path):
@@ -229,7 +291,9 @@ def test_a_workflow_script_changed(reference, tmp_path):
     code.mkdir()
     shutil.copy2(PROJECT / "Snakefile", code)
     for folder in ("workflow", "profiles", "envs", "src"):
-        shutil.copytree(PROJECT / folder, code / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", ".snakemake"))
+        shutil.copytree(
+            PROJECT / folder, code / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", ".snakemake")
+        )
     workdir = _copy(reference, tmp_path / "run")
     plan = lambda: planned(workdir, "--snakefile", str(code / "Snakefile"))  # noqa: E731
     assert plan() == {}
@@ -246,6 +310,7 @@ def test_a_workflow_script_changed(reference, tmp_path):
 
 
 # --- a gene-set cache shared by two runs -------------------------------------------------------
+
 
 def test_two_runs_sharing_a_cache_download_once(mirror, tmp_path):
     cache = tmp_path / "shared_cache"
@@ -276,6 +341,7 @@ def test_two_runs_sharing_a_cache_download_once(mirror, tmp_path):
 
 
 # --- a full disk, a read-only results folder ---------------------------------------------------
+
 
 def _mount(*args: str) -> None:
     result = subprocess.run(["mount", *args], capture_output=True, text=True)
@@ -320,13 +386,18 @@ def test_a_full_disk_stops_with_the_file_and_what_to_do(reference, mirror, tmp_p
 def _add_contrast_on_two_replicates(workdir: Path, reference: Path) -> str:
     """Add a contrast with a fit of its own to ``workdir``'s config; that fit's id."""
     config = workdir / "config/config.yaml"
-    config.write_text(config.read_text().replace(
-        "    targets: [PPP3CA, PPP3CB]\n",
-        "    targets: [PPP3CA, PPP3CB]\n  first_two:\n    test: knockdown\n    reference: control\n"
-        "    where: {replicate: [1, 2]}\n",
-    ))
-    (fit,) = {name for name in re.findall(r"results/de/fits/(\S+)\.pkl", snakemake(workdir, "-n").stdout)
-              if name != fit_id(reference)}
+    config.write_text(
+        config.read_text().replace(
+            "    targets: [PPP3CA, PPP3CB]\n",
+            "    targets: [PPP3CA, PPP3CB]\n  first_two:\n    test: knockdown\n    reference: control\n"
+            "    where: {replicate: [1, 2]}\n",
+        )
+    )
+    (fit,) = {
+        name
+        for name in re.findall(r"results/de/fits/(\S+)\.pkl", snakemake(workdir, "-n").stdout)
+        if name != fit_id(reference)
+    }
     return fit
 
 
@@ -342,8 +413,15 @@ def _unprivileged_python() -> list[str]:
     version = subprocess.run([python, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True)
     if version.stdout.strip() != str(sys.version_info[:2]):
         pytest.skip(f"{python} is not Python {sys.version_info[0]}.{sys.version_info[1]}")
-    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
-            python]
+    return [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        python,
+    ]
 
 
 def test_a_results_folder_without_write_permission_stops_with_the_file_and_what_to_do(reference):
@@ -360,9 +438,14 @@ def test_a_results_folder_without_write_permission_stops_with_the_file_and_what_
         target = f"results/de/fits/{fit}.pkl"
         run = subprocess.run(
             [*command, *SNAKEMAKE[1:], "--directory", str(workdir), "--cores", "1", target],
-            capture_output=True, text=True,
-            env={**os.environ, "HOME": str(workdir), "PYTHONHASHSEED": "0",
-                 "PYTHONPATH": sysconfig.get_paths()["purelib"]},
+            capture_output=True,
+            text=True,
+            env={
+                **os.environ,
+                "HOME": str(workdir),
+                "PYTHONHASHSEED": "0",
+                "PYTHONPATH": sysconfig.get_paths()["purelib"],
+            },
         )
         assert run.returncode != 0
         assert _job_error(workdir / f"logs/de/fit_{fit}.log") == (

@@ -150,7 +150,9 @@ def test_the_shrinkage_proves_most_genes_single_mode_from_the_fits_mle(shared_fi
 
 def test_a_contrast_of_another_fit_is_refused(shared_fit):
     contrast = {**CONTRASTS[0], "where": {"batch": ["b1", "b2"]}}
-    with pytest.raises(ValueError, match=rf"contrast 'siTGT01_vs_NTC' needs fit sirna_target-NTC-\w{{8}}, not {shared_fit.fit_id}"):
+    with pytest.raises(
+        ValueError, match=rf"contrast 'siTGT01_vs_NTC' needs fit sirna_target-NTC-\w{{8}}, not {shared_fit.fit_id}"
+    ):
         contrast_results(shared_fit, contrast, alpha=0.1, shrink=False)
 
 
@@ -167,8 +169,15 @@ def test_a_failed_parametric_trend_is_recorded():
     sheet = pd.DataFrame({"sample": samples, "condition": ["a"] * 3 + ["b"] * 3})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = run_contrast(counts, sheet, contrast={"name": "x", "variable": "condition", "test": "b", "reference": "a"},
-                              design=[], alpha=0.1, shrink=False, **DE)
+        result = run_contrast(
+            counts,
+            sheet,
+            contrast={"name": "x", "variable": "condition", "test": "b", "reference": "a"},
+            design=[],
+            alpha=0.1,
+            shrink=False,
+            **DE,
+        )
     assert PARAMETRIC_FIT_FAILED in [str(w.message) for w in caught]
     assert result.metadata["dispersion_trend"] == "mean (parametric fit failed)"
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import PROJECT
+
 from knockseq.resources import FIT, de_threads
 
 SLURM_DIR = Path(os.environ.get("KNOCKSEQ_SLURM_DIR", "/tmp/knockseq-slurm"))
@@ -53,7 +53,11 @@ def slurm():
     """A running SLURM; started (and stopped afterwards) here when none is."""
     if os.geteuid() != 0:
         unavailable("starting SLURM needs root")
-    running = subprocess.run(["sinfo", "--noheader"], env=SLURM_ENV, capture_output=True).returncode == 0 if shutil.which("sinfo") else False
+    running = (
+        subprocess.run(["sinfo", "--noheader"], env=SLURM_ENV, capture_output=True).returncode == 0
+        if shutil.which("sinfo")
+        else False
+    )
     if not running:
         started = subprocess.run([str(PROJECT / ".ci/slurm"), "start"], env=SLURM_ENV, capture_output=True, text=True)
         if started.returncode != 0:
@@ -64,7 +68,9 @@ def slurm():
 
 
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([*SNAKEMAKE, "--directory", str(workdir), *args], capture_output=True, text=True, env=SLURM_ENV)
+    result = subprocess.run(
+        [*SNAKEMAKE, "--directory", str(workdir), *args], capture_output=True, text=True, env=SLURM_ENV
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
     return result
@@ -144,8 +150,9 @@ def test_datasets_on_slurm_equal_a_local_run(slurm, tmp_path):
         "all": {"contrasts": {"kd": {"test": "knockdown", "reference": "control"}}},
         "two": {"contrasts": {"kd": {"test": "knockdown", "reference": "control", "where": {"replicate": [1, 2]}}}},
     }
-    text = yaml.safe_dump({"datasets": {name: {"samples": "config/samples.tsv", **block}
-                                        for name, block in blocks.items()}})
+    text = yaml.safe_dump(
+        {"datasets": {name: {"samples": "config/samples.tsv", **block} for name, block in blocks.items()}}
+    )
     targets = [f"results/{name}/verdict/kd.json" for name in blocks]
     runs = {}
     for where in ("local", "cluster"):
@@ -173,7 +180,9 @@ def wait_for_running(rule: str, run: subprocess.Popen, timeout: float = 120) -> 
     while time.monotonic() < deadline:
         if run.poll() is not None:
             raise AssertionError(f"snakemake ended before a {rule} job ran:\n{run.stdout.read()[-4000:]}")
-        queue = subprocess.run(["squeue", "--noheader", "--format=%i|%k|%T"], env=SLURM_ENV, capture_output=True, text=True).stdout
+        queue = subprocess.run(
+            ["squeue", "--noheader", "--format=%i|%k|%T"], env=SLURM_ENV, capture_output=True, text=True
+        ).stdout
         for line in queue.splitlines():
             job, comment, state = line.split("|")
             if comment.startswith(f"rule_{rule}") and state == "RUNNING":
@@ -196,7 +205,13 @@ def test_failed_job_names_its_log_and_rerun_redoes_only_the_missing_steps(slurm,
     targets = ["results/de/kd_PPP3CA.tsv", "results/de/kd_PPP3CB.tsv"]
     # A de job takes one core (knockseq.resources.de_threads), so the node's 2 CPUs hold both at once.
     args = [*targets, *SLURM_ARGS]
-    first = subprocess.Popen([*SNAKEMAKE, "--directory", str(workdir), *args], env=SLURM_ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    first = subprocess.Popen(
+        [*SNAKEMAKE, "--directory", str(workdir), *args],
+        env=SLURM_ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         cancelled = wait_for_running("fit", first)
         subprocess.run(["scancel", str(cancelled)], env=SLURM_ENV, check=True)
@@ -223,5 +238,7 @@ def test_failed_job_names_its_log_and_rerun_redoes_only_the_missing_steps(slurm,
     # The two de jobs ran at the same time, by SLURM's own record.
     record = slurm_record()
     de_a, de_b = (record[job] for job, rule in rerun_jobs.items() if rule == "de")
-    assert seconds(de_a["StartTime"]) < seconds(de_b["EndTime"]) and seconds(de_b["StartTime"]) < seconds(de_a["EndTime"])
+    assert seconds(de_a["StartTime"]) < seconds(de_b["EndTime"]) and seconds(de_b["StartTime"]) < seconds(
+        de_a["EndTime"]
+    )
     assert record[cancelled]["JobState"] == "CANCELLED"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from test_verdict import _DE_SETTINGS, _DIRECT_DOWN, _OTHERS, _decide, _direct, _gsea
 
 from knockseq.summary import SUMMARY_COLUMNS, summarise, write_summary
@@ -13,12 +12,16 @@ from knockseq.verdict import EARLY
 
 def _verdicts() -> list[dict]:
     genes = [{"gene": "GREB1", "in_data": True, "log2FoldChange": -1.0}, {"gene": "PGR", "in_data": False}]
-    knockdown = _decide(_gsea(early=(-2.1, 0.001), late=(-1.9, 0.0042), others=_OTHERS),
-                        direct={**_DIRECT_DOWN, "genes": genes})
+    knockdown = _decide(
+        _gsea(early=(-2.1, 0.001), late=(-1.9, 0.0042), others=_OTHERS), direct={**_DIRECT_DOWN, "genes": genes}
+    )
     treatment = {"contrast": "E2", "status": "not assessed", "thresholds": {"alpha": 0.05}, "targets": [], "note": "x"}
-    e2 = _decide(_gsea(early=(2.5, 0.001)), knockdown=treatment,
-                 direct={**_direct(t=7.0, mean=1.1, ci=(0.8, 1.4)), "genes": genes},
-                 de_settings={**_DE_SETTINGS, "contrast": "E2_vs_vehicle", "test": "E2", "reference": "vehicle"})
+    e2 = _decide(
+        _gsea(early=(2.5, 0.001)),
+        knockdown=treatment,
+        direct={**_direct(t=7.0, mean=1.1, ci=(0.8, 1.4)), "genes": genes},
+        de_settings={**_DE_SETTINGS, "contrast": "E2_vs_vehicle", "test": "E2", "reference": "vehicle"},
+    )
     return [knockdown, e2]
 
 
@@ -27,7 +30,11 @@ def test_summary_table_and_heatmap_values():
     assert list(table.columns) == SUMMARY_COLUMNS + ["log2FC_GREB1", "log2FC_PGR"]
     first, second = table.to_dict(orient="records")
     assert (first["contrast"], first["verdict"], first["strength"], first["knockdown"]) == (
-        "kd", "suppressed", "strong", "effective")
+        "kd",
+        "suppressed",
+        "strong",
+        "effective",
+    )
     assert first["knockdown_remaining"] == "PPP3CA:27.2"
     assert (first["EARLY_NES"], first["EARLY_FDR"], first["er_sets_rank"]) == (-2.1, 0.001, "2,3")
     assert (first["ESR1_log2FC"], first["ESR1_call"]) == (-0.05, "unchanged")
@@ -47,11 +54,19 @@ def test_written_summary_is_byte_stable(tmp_path):
     for run in ("a", "b"):
         write_summary(_verdicts(), tmp_path / run)
     names = sorted(path.name for path in (tmp_path / "a").iterdir())
-    assert names == [f"{stem}.{ext}" for stem in ("er_targets_heatmap", "forest") for ext in ("png", "svg", "tsv")] + ["verdicts.tsv"]
+    assert names == [f"{stem}.{ext}" for stem in ("er_targets_heatmap", "forest") for ext in ("png", "svg", "tsv")] + [
+        "verdicts.tsv"
+    ]
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
-    paths = {"a": {"table": tmp_path / "a/verdicts.tsv", "values": tmp_path / "a/er_targets_heatmap.tsv",
-                   "png": tmp_path / "a/er_targets_heatmap.png", "svg": tmp_path / "a/er_targets_heatmap.svg"}}
+    paths = {
+        "a": {
+            "table": tmp_path / "a/verdicts.tsv",
+            "values": tmp_path / "a/er_targets_heatmap.tsv",
+            "png": tmp_path / "a/er_targets_heatmap.png",
+            "svg": tmp_path / "a/er_targets_heatmap.svg",
+        }
+    }
     assert paths["a"]["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = paths["a"]["svg"].read_text()
     assert "GREB1" in svg and "E2_vs_vehicle" in svg and EARLY not in svg

@@ -10,7 +10,6 @@ import json
 
 import pandas as pd
 import pytest
-
 from conftest import shared_path
 from test_workflow import snakemake
 
@@ -58,7 +57,11 @@ def test_summary_table_row(mcf7_run):
     table = pd.read_csv(workdir / "results/summary/verdicts.tsv", sep="\t", keep_default_na=False)
     (row,) = table.to_dict(orient="records")
     assert (row["contrast"], row["verdict"], row["knockdown"], row["knockdown_remaining"]) == (
-        "E2_vs_control", "activated", "not assessed", "")
+        "E2_vs_control",
+        "activated",
+        "not assessed",
+        "",
+    )
     assert row["log2FC_GREB1"] == pytest.approx(3.03, abs=0.2)  # shared README CPM anchor
     values = pd.read_csv(workdir / "results/summary/er_targets_heatmap.tsv", sep="\t", index_col="gene")
     assert values.loc["GREB1", "E2_vs_control"] == pytest.approx(row["log2FC_GREB1"], rel=1e-9)

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import PROJECT
 
 from knockseq.verdict import EARLY, LATE
@@ -24,7 +23,10 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(PROJECT / "Sn
 
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        [*SNAKEMAKE, "--directory", str(workdir), *args], capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"}
+        [*SNAKEMAKE, "--directory", str(workdir), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
     )
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
@@ -140,22 +142,33 @@ def test_sheet_edit_replans_what_depends_on_it(example_run):
     sheet = workdir / "config/samples.tsv"
     sheet.write_text(sheet.read_text().replace("replicate", "rep"))
     # gene_sets reads counts.tsv (a local GMT must share genes with the data), so it reruns too.
-    assert planned(workdir) == {"all": 1, "counts": 1, "targets": 1, "gene_sets": 1, "vst": 2, "fit": 1, "de": 1,
-                                "knockdown": 1, "gsea": 1, "ora": 1, "direct_targets": 1, "verdict": 1, "summary": 1,
-                                "plots_de": 1, "plots_gsea": 1, "plots_leading_edge": 1, "plots_fit": 1, "plots_qc": 1,
-                                "verdict_page": 1}
+    assert planned(workdir) == {
+        "all": 1,
+        "counts": 1,
+        "targets": 1,
+        "gene_sets": 1,
+        "vst": 2,
+        "fit": 1,
+        "de": 1,
+        "knockdown": 1,
+        "gsea": 1,
+        "ora": 1,
+        "direct_targets": 1,
+        "verdict": 1,
+        "summary": 1,
+        "plots_de": 1,
+        "plots_gsea": 1,
+        "plots_leading_edge": 1,
+        "plots_fit": 1,
+        "plots_qc": 1,
+        "verdict_page": 1,
+    }
 
 
 def test_configfile_replaces_the_bundled_config(tmp_path):
     workdir = copy_example(tmp_path)
     my = workdir / "my.yaml"
-    my.write_text(
-        "samples: config/samples.tsv\n"
-        "contrasts:\n"
-        "  kd_only:\n"
-        "    test: knockdown\n"
-        "    reference: control\n"
-    )
+    my.write_text("samples: config/samples.tsv\ncontrasts:\n  kd_only:\n    test: knockdown\n    reference: control\n")
     out = snakemake(workdir, "-n", "--configfile", str(my)).stdout
     assert "results/verdict/kd_only.json" in out
     # The bundled contrast would survive Snakemake's deep merge if config/config.yaml were read.
@@ -167,7 +180,10 @@ def test_bad_sheet_stops_before_any_rule(tmp_path):
     sheet = workdir / "config/samples.tsv"
     lines = sheet.read_text().splitlines()
     sheet.write_text("\n".join(lines + [lines[1]]) + "\n")
-    assert "config/samples.tsv, row 8, column 'sample': duplicate sample name 'control_1' (first on row 2)." in dry_run_error(workdir)
+    assert (
+        "config/samples.tsv, row 8, column 'sample': duplicate sample name 'control_1' (first on row 2)."
+        in dry_run_error(workdir)
+    )
 
 
 def test_confounded_design_stops_before_any_rule(tmp_path):
@@ -179,7 +195,10 @@ def test_confounded_design_stops_before_any_rule(tmp_path):
     sheet.write_text("\n".join(f"{line}\t{plate}" for line, plate in zip(lines, plates)) + "\n")
     config = workdir / "config/config.yaml"
     config.write_text(config.read_text().replace("design: []", "design: [plate]"))
-    assert "config/samples.tsv, column 'plate': covariate 'plate' is fully confounded with 'condition'" in dry_run_error(workdir)
+    assert (
+        "config/samples.tsv, column 'plate': covariate 'plate' is fully confounded with 'condition'"
+        in dry_run_error(workdir)
+    )
 
 
 def test_schema_rejects_a_bad_option(tmp_path):
@@ -187,3 +206,10 @@ def test_schema_rejects_a_bad_option(tmp_path):
     config = workdir / "config/config.yaml"
     config.write_text(config.read_text().replace("compat: r", "compat: R"))
     assert "config/config.yaml: `de.compat` is 'R', not one of r, pydeseq2. Fix: use `r`." in dry_run_error(workdir)
+
+
+def test_snakemake_lint_is_clean(tmp_path):
+    # Snakemake's own linter (CI runs ruff and snakefmt before the tests; this one needs the
+    # workflow's environment). Its clean verdict is one line; any lint is listed instead.
+    result = snakemake(copy_example(tmp_path), "--lint")
+    assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr, result.stdout

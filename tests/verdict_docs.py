@@ -42,8 +42,10 @@ def readme_calibration_section() -> str:
     lines = ["| case | kind | expected | verdict [strength] |", "|---|---|---|---|"]
     for case in panel.PANEL:
         verdict = panel.run_case(case).verdict
-        lines.append(f"| {case.name} | {case.kind} | {' or '.join(case.expected)} | "
-                     f"**{verdict['verdict']}** [{verdict['strength']}] |")
+        lines.append(
+            f"| {case.name} | {case.kind} | {' or '.join(case.expected)} | "
+            f"**{verdict['verdict']}** [{verdict['strength']}] |"
+        )
     return "\n".join(lines)
 
 

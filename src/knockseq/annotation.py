@@ -22,7 +22,14 @@ from knockseq.readers.files import head, iter_lines, read_table
 GENE_HEADERS = {"gene_id", "gene", "geneid", "gene_ids", "ensembl_gene_id", "id"}
 #: First-field names that mark a header line in a tx2gene table.
 TX_HEADERS = {
-    "transcript_id", "transcript", "transcriptid", "tx", "tx_id", "txname", "target_id", "ensembl_transcript_id"
+    "transcript_id",
+    "transcript",
+    "transcriptid",
+    "tx",
+    "tx_id",
+    "txname",
+    "target_id",
+    "ensembl_transcript_id",
 }
 #: Gene names that mean "no name".
 MISSING = {"", "NA", "-"}
@@ -180,8 +187,10 @@ def annotate(genes: pd.Index, path: str | Path) -> pd.Series:
     ours, theirs = id_kind(genes), id_kind(annotated.index)
     if not genes.isin(annotated.index).any():
         if ours != theirs:
-            fix = (f"give an annotation keyed by {ours} (a GTF or a gene_id<TAB>gene_name table), e.g. of the "
-                   "genome release the counts were made with")
+            fix = (
+                f"give an annotation keyed by {ours} (a GTF or a gene_id<TAB>gene_name table), e.g. of the "
+                "genome release the counts were made with"
+            )
             if ours == "gene symbols":
                 fix += "; or leave `annotation:` out: the counts' ids are already gene symbols"
         else:
@@ -249,4 +258,3 @@ def load_tx2gene(path: str | Path) -> pd.DataFrame:
     return pd.DataFrame(
         {"gene_id": genes.to_numpy(), "gene_name": names.where(~names.isin(MISSING)).to_numpy()}, index=index
     )
-

@@ -198,8 +198,7 @@ def _match_column(sample: str, wanted: str, quant: Quant, origin: str) -> str:
         )
     if sample in quant.counts.index:
         raise InputError(
-            f"the table is transposed: sample {sample!r} ({origin}) is a row, and its columns are genes "
-            f"({shown}).",
+            f"the table is transposed: sample {sample!r} ({origin}) is a row, and its columns are genes ({shown}).",
             path=quant.path,
             row=quant.first_row + quant.counts.index.get_loc(sample),
             fix="write the table with one row per gene and one column per sample (transpose it: t() in R, .T in "

@@ -32,13 +32,37 @@ HETEROGENEOUS_I2 = 50.0
 
 #: Columns of ``compare.tsv``.
 GROUP_COLUMNS = [
-    "group", "agreement", "verdicts", "n_contrasts", "n_pooled", "pooled_log2FC", "pooled_se", "pooled_ci_low",
-    "pooled_ci_high", "pooled_pvalue", "tau2", "I2", "Q", "Q_pvalue", "line",
+    "group",
+    "agreement",
+    "verdicts",
+    "n_contrasts",
+    "n_pooled",
+    "pooled_log2FC",
+    "pooled_se",
+    "pooled_ci_low",
+    "pooled_ci_high",
+    "pooled_pvalue",
+    "tau2",
+    "I2",
+    "Q",
+    "Q_pvalue",
+    "line",
 ]
 #: Columns of ``compare_members.tsv``.
 MEMBER_COLUMNS = [
-    "group", "dataset", "contrast", "verdict", "strength", "direct_mean_log2FC", "direct_se", "direct_ci_low",
-    "direct_ci_high", "EARLY_NES", "EARLY_FDR", "LATE_NES", "LATE_FDR",
+    "group",
+    "dataset",
+    "contrast",
+    "verdict",
+    "strength",
+    "direct_mean_log2FC",
+    "direct_se",
+    "direct_ci_low",
+    "direct_ci_high",
+    "EARLY_NES",
+    "EARLY_FDR",
+    "LATE_NES",
+    "LATE_FDR",
 ]
 
 
@@ -67,8 +91,7 @@ def compare(
         rows = [_member(group, dataset, contrast, verdicts[dataset, contrast]) for dataset, contrast in members]
         member_rows += rows
         group_rows.append(_group(group, rows))
-    return (pd.DataFrame(group_rows, columns=GROUP_COLUMNS),
-            pd.DataFrame(member_rows, columns=MEMBER_COLUMNS))
+    return (pd.DataFrame(group_rows, columns=GROUP_COLUMNS), pd.DataFrame(member_rows, columns=MEMBER_COLUMNS))
 
 
 def agreement(calls: Sequence[str]) -> str:
@@ -84,11 +107,19 @@ def _member(group: str, dataset: str, contrast: str, verdict: Mapping[str, Any])
     effect = verdict["direct_targets"].get("effect") or {}
     sets = verdict["gene_sets"]
     return {
-        "group": group, "dataset": dataset, "contrast": contrast, "verdict": verdict["verdict"],
-        "strength": verdict["strength"], "direct_mean_log2FC": effect.get("mean_log2FoldChange"),
-        "direct_se": effect.get("se"), "direct_ci_low": effect.get("ci_low"), "direct_ci_high": effect.get("ci_high"),
-        "EARLY_NES": sets[EARLY].get("NES"), "EARLY_FDR": sets[EARLY].get("fdr"),
-        "LATE_NES": sets[LATE].get("NES"), "LATE_FDR": sets[LATE].get("fdr"),
+        "group": group,
+        "dataset": dataset,
+        "contrast": contrast,
+        "verdict": verdict["verdict"],
+        "strength": verdict["strength"],
+        "direct_mean_log2FC": effect.get("mean_log2FoldChange"),
+        "direct_se": effect.get("se"),
+        "direct_ci_low": effect.get("ci_low"),
+        "direct_ci_high": effect.get("ci_high"),
+        "EARLY_NES": sets[EARLY].get("NES"),
+        "EARLY_FDR": sets[EARLY].get("fdr"),
+        "LATE_NES": sets[LATE].get("NES"),
+        "LATE_FDR": sets[LATE].get("fdr"),
     }
 
 
@@ -98,17 +129,33 @@ def _group(group: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     status = agreement(calls)
     counts = ", ".join(f"{calls.count(call)} {call}" for call in dict.fromkeys(calls))
     pooled = [row for row in rows if row["direct_se"] is not None and row["direct_se"] > 0]
-    result: dict[str, Any] = {"group": group, "agreement": status, "n_contrasts": len(rows), "n_pooled": len(pooled),
-                              "verdicts": "; ".join(f"{r['dataset']}/{r['contrast']} {r['verdict']}" for r in rows)}
+    result: dict[str, Any] = {
+        "group": group,
+        "agreement": status,
+        "n_contrasts": len(rows),
+        "n_pooled": len(pooled),
+        "verdicts": "; ".join(f"{r['dataset']}/{r['contrast']} {r['verdict']}" for r in rows),
+    }
     line = f"{group}: the {len(rows)} contrasts {_agreement_words(status)} ({counts})"
     if pooled:
-        fit = random_effects(np.array([r["direct_mean_log2FC"] for r in pooled]),
-                             np.array([r["direct_se"] for r in pooled]) ** 2)
-        result.update(pooled_log2FC=fit.estimate, pooled_se=fit.se, pooled_ci_low=fit.ci_low,
-                      pooled_ci_high=fit.ci_high, pooled_pvalue=fit.pvalue, tau2=fit.tau2, I2=fit.i2, Q=fit.q,
-                      Q_pvalue=fit.q_pvalue)
-        line += (f"; pooled direct ER targets log2FC {fit.estimate:.2f} [{fit.ci_low:.2f}, {fit.ci_high:.2f}] "
-                 f"(random effects, {fit.k} contrast{'s' if fit.k > 1 else ''}, I2 {fit.i2:.0f}%, tau2 {fit.tau2:.3g})")
+        fit = random_effects(
+            np.array([r["direct_mean_log2FC"] for r in pooled]), np.array([r["direct_se"] for r in pooled]) ** 2
+        )
+        result.update(
+            pooled_log2FC=fit.estimate,
+            pooled_se=fit.se,
+            pooled_ci_low=fit.ci_low,
+            pooled_ci_high=fit.ci_high,
+            pooled_pvalue=fit.pvalue,
+            tau2=fit.tau2,
+            I2=fit.i2,
+            Q=fit.q,
+            Q_pvalue=fit.q_pvalue,
+        )
+        line += (
+            f"; pooled direct ER targets log2FC {fit.estimate:.2f} [{fit.ci_low:.2f}, {fit.ci_high:.2f}] "
+            f"(random effects, {fit.k} contrast{'s' if fit.k > 1 else ''}, I2 {fit.i2:.0f}%, tau2 {fit.tau2:.3g})"
+        )
         if fit.k > 1 and fit.i2 >= HETEROGENEOUS_I2:
             line += ": their effects differ in size"
     else:
@@ -118,5 +165,4 @@ def _group(group: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _agreement_words(status: str) -> str:
-    return {"agree": "agree", "partly inconclusive": "agree where they can answer",
-            "disagree": "disagree"}[status]
+    return {"agree": "agree", "partly inconclusive": "agree where they can answer", "disagree": "disagree"}[status]

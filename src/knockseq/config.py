@@ -124,7 +124,9 @@ def read_sample_sheet(path: str | os.PathLike, *, counts_table: bool = False) ->
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError("sample sheet not found.", path=path, fix="set `samples:` in the config to an existing TSV file.")
+        raise InputError(
+            "sample sheet not found.", path=path, fix="set `samples:` in the config to an existing TSV file."
+        )
     text = path.read_text(encoding="utf-8-sig")
     first = text.split("\n", 1)[0].strip()
     excel = EXCEL_SEP_LINE.match(first)
@@ -133,7 +135,9 @@ def read_sample_sheet(path: str | os.PathLike, *, counts_table: bool = False) ->
     try:
         sheet = pd.read_csv(io.StringIO(text), sep=sep, skiprows=skip, dtype=str, keep_default_na=False, comment=None)
     except pd.errors.EmptyDataError:
-        raise InputError("the sample sheet is empty.", path=path, fix="add a header line and one row per sample.") from None
+        raise InputError(
+            "the sample sheet is empty.", path=path, fix="add a header line and one row per sample."
+        ) from None
     except pd.errors.ParserError as error:
         found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
         if not found:
@@ -164,7 +168,9 @@ def read_sample_sheet(path: str | os.PathLike, *, counts_table: bool = False) ->
         line = i + 2  # header is line 1
         for col in required:
             if row[col] == "":
-                raise InputError("empty value.", path=path, row=line, column=col, fix=f"fill in `{col}` for every sample.")
+                raise InputError(
+                    "empty value.", path=path, row=line, column=col, fix=f"fill in `{col}` for every sample."
+                )
         if not SAMPLE_NAME.match(row["sample"]):
             raise InputError(
                 f"sample name '{row['sample']}' has characters other than letters, digits, '.', '_' and '-'.",
@@ -229,7 +235,9 @@ def parse_contrasts(config: dict[str, Any], sheet: pd.DataFrame, sheet_path: str
     _check_knockdown_thresholds(config["knockdown"])
     contrasts = []
     for name, spec in config["contrasts"].items():
-        where = {col: [str(v) for v in (vals if isinstance(vals, list) else [vals])] for col, vals in spec["where"].items()}
+        where = {
+            col: [str(v) for v in (vals if isinstance(vals, list) else [vals])] for col, vals in spec["where"].items()
+        }
         # knockdown.targets has no schema default: without it, a contrast without its own
         # targets is a treatment.
         targets = spec["targets"] if "targets" in spec else config["knockdown"].get("targets", [])

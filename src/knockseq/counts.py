@@ -253,9 +253,7 @@ def _gene_names(
     return pd.Series(np.where(ensembl, None, genes), index=genes, name="gene_name", dtype=object)
 
 
-def _qc_table(
-    picked: Picked, values: pd.DataFrame, counts_from_abundance: str | None
-) -> pd.DataFrame:
+def _qc_table(picked: Picked, values: pd.DataFrame, counts_from_abundance: str | None) -> pd.DataFrame:
     """One QC row per sample (columns: see :func:`build_counts`)."""
     rows = []
     for sample, (quant, column) in picked.items():

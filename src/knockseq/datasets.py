@@ -108,17 +108,26 @@ def dataset_settings(config: dict[str, Any], schema: str, *, source: str = "the 
     if "datasets" not in config:
         for key in ("samples", "contrasts"):
             if key not in config:
-                raise InputError(f"`{key}` is missing.", path=source,
-                                 fix=f"add `{key}:`, or list the run's datasets under `datasets:`.")
+                raise InputError(
+                    f"`{key}` is missing.",
+                    path=source,
+                    fix=f"add `{key}:`, or list the run's datasets under `datasets:`.",
+                )
         return {"": config}
     top = [key for key in DATASET_ONLY if key in config and config[key] is not None]
     if top:
-        raise InputError(f"`{top[0]}` is set at the top level, and `datasets:` is set too.", path=source,
-                         fix=f"move `{top[0]}:` into each dataset under `datasets:` (each dataset has its own).")
+        raise InputError(
+            f"`{top[0]}` is set at the top level, and `datasets:` is set too.",
+            path=source,
+            fix=f"move `{top[0]}:` into each dataset under `datasets:` (each dataset has its own).",
+        )
     for name, block in config["datasets"].items():
         if name in RESERVED:
-            raise InputError(f"dataset name {name!r} is taken by the run's own results/{name}/ folder.",
-                             path=source, fix="rename the dataset.")
+            raise InputError(
+                f"dataset name {name!r} is taken by the run's own results/{name}/ folder.",
+                path=source,
+                fix="rename the dataset.",
+            )
         # In place, as the schema fills defaults: every job then reads a dataset's complete
         # settings from the run's config (dataset_config).
         config["datasets"][name] = _merged(config, block, name, schema, source)
@@ -158,8 +167,13 @@ def load_datasets(config: dict[str, Any], schema: str, *, source: str = "the con
             check_paths(settings, source)
             sheet = read_sample_sheet(settings["samples"], counts_table=settings["counts"] is not None)
             contrasts = {c.name: c for c in parse_contrasts(settings, sheet, settings["samples"])}
-            fits = fit_groups([c.as_dict() for c in contrasts.values()], sheet, settings["design"], settings["de"],
-                              sheet_path=settings["samples"])
+            fits = fit_groups(
+                [c.as_dict() for c in contrasts.values()],
+                sheet,
+                settings["design"],
+                settings["de"],
+                sheet_path=settings["samples"],
+            )
         except InputError as error:
             if name:
                 error.message = f"dataset '{name}': {error.message}"
@@ -181,8 +195,11 @@ def compare_groups(
         (with the names there are).
     """
     if compare and "" in datasets:
-        raise InputError("`compare:` is set without `datasets:`.", path=source,
-                         fix="list the run's datasets under `datasets:`, or remove `compare:`.")
+        raise InputError(
+            "`compare:` is set without `datasets:`.",
+            path=source,
+            fix="list the run's datasets under `datasets:`, or remove `compare:`.",
+        )
     groups = {}
     for group, members in compare.items():
         pairs = []
@@ -191,11 +208,17 @@ def compare_groups(
             # The schema checked the DATASET/CONTRAST form and that no member is listed twice.
             dataset, contrast = member.split("/")
             if dataset not in datasets:
-                raise InputError(f"`{key}` lists {member!r}, but there is no dataset {dataset!r}.", path=source,
-                                 fix=f"use one of the datasets: {', '.join(datasets)}.")
+                raise InputError(
+                    f"`{key}` lists {member!r}, but there is no dataset {dataset!r}.",
+                    path=source,
+                    fix=f"use one of the datasets: {', '.join(datasets)}.",
+                )
             if contrast not in datasets[dataset].contrasts:
-                raise InputError(f"`{key}` lists {member!r}, but dataset {dataset!r} has no contrast {contrast!r}.",
-                                 path=source, fix=f"use one of its contrasts: {', '.join(datasets[dataset].contrasts)}.")
+                raise InputError(
+                    f"`{key}` lists {member!r}, but dataset {dataset!r} has no contrast {contrast!r}.",
+                    path=source,
+                    fix=f"use one of its contrasts: {', '.join(datasets[dataset].contrasts)}.",
+                )
             pairs.append((dataset, contrast))
         groups[group] = pairs
     return groups
@@ -205,8 +228,11 @@ def _merged(config: dict[str, Any], block: dict[str, Any], name: str, schema: st
     """A dataset's settings, checked against the schema (keys named ``datasets.NAME.KEY``)."""
     for key in RUN_ONLY:
         if key in block:
-            raise InputError(f"`datasets.{name}.{key}` is an option of the whole run.", path=source,
-                             fix=f"set `{key}:` at the top level of the config, outside `datasets:`.")
+            raise InputError(
+                f"`datasets.{name}.{key}` is an option of the whole run.",
+                path=source,
+                fix=f"set `{key}:` at the top level of the config, outside `datasets:`.",
+            )
     return check_schema(_overlay(config, block), schema, source=source, prefix=f"datasets.{name}.")
 
 

@@ -347,8 +347,7 @@ def _check_column(sheet: pd.DataFrame, column: str, key: str, path: str | PathLi
         raise InputError(
             f"'{column}' in {key} is not a plain column name.",
             column=key,
-            fix="give sheet column names only (a letter, then letters, digits or _), "
-            "not formulas or expressions.",
+            fix="give sheet column names only (a letter, then letters, digits or _), not formulas or expressions.",
         )
     if column not in sheet.columns:
         raise InputError(
@@ -374,9 +373,7 @@ def _check_complete(factors: pd.DataFrame, path: str | PathLike | None) -> None:
             )
 
 
-def _check_not_confounded(
-    factors: pd.DataFrame, covariate: str, variable: str, path: str | PathLike | None
-) -> None:
+def _check_not_confounded(factors: pd.DataFrame, covariate: str, variable: str, path: str | PathLike | None) -> None:
     """Raise if every level of ``covariate`` holds samples of one level of ``variable`` only.
 
     The tested effect is then a sum of covariate effects, so no data can separate the two.

@@ -32,12 +32,30 @@ RANKINGS = ("stat", "signed_log10_pvalue", "shrunk_lfc")
 #: table read on its own still says exactly which gene sets produced it.
 PROVENANCE_COLUMNS = ["collection_version", "collection_sha256"]
 GSEA_COLUMNS = [
-    "gene_set", "collection", "NES", "ES", "pvalue", "fdr", "set_size", "matched_size", "coverage", "leading_edge",
+    "gene_set",
+    "collection",
+    "NES",
+    "ES",
+    "pvalue",
+    "fdr",
+    "set_size",
+    "matched_size",
+    "coverage",
+    "leading_edge",
     *PROVENANCE_COLUMNS,
 ]
 ORA_COLUMNS = [
-    "direction", "gene_set", "collection", "overlap", "set_size", "n_significant", "background",
-    "pvalue", "fdr", "genes", *PROVENANCE_COLUMNS,
+    "direction",
+    "gene_set",
+    "collection",
+    "overlap",
+    "set_size",
+    "n_significant",
+    "background",
+    "pvalue",
+    "fdr",
+    "genes",
+    *PROVENANCE_COLUMNS,
 ]
 
 
@@ -186,8 +204,14 @@ def run_gsea(
         symbols. Sorted by pvalue (NA last), gene_set, collection.
     """
     return run_prerank(
-        gsea_ranking(de_table, ranking), gene_sets, permutations=permutations, min_size=min_size,
-        max_size=max_size, seed=seed, threads=threads, method=method,
+        gsea_ranking(de_table, ranking),
+        gene_sets,
+        permutations=permutations,
+        min_size=min_size,
+        max_size=max_size,
+        seed=seed,
+        threads=threads,
+        method=method,
     )
 
 
@@ -218,15 +242,21 @@ def run_prerank(
         testable = {n: g for n, g in matched.items() if min_size <= len(g) <= max_size and len(g) < len(ranks)}
         results = _gseapy_prerank(ranks, testable, permutations, min_size, max_size, seed, threads, method)
         for name, genes in sets.items():
-            rows.append({
-                "gene_set": name,
-                "collection": collection,
-                "NES": np.nan, "ES": np.nan, "pvalue": np.nan, "fdr": np.nan, "leading_edge": pd.NA,
-                **results.get(name, {}),
-                "set_size": len(genes),
-                "matched_size": len(matched[name]),
-                "coverage": len(matched[name]) / len(genes),
-            })
+            rows.append(
+                {
+                    "gene_set": name,
+                    "collection": collection,
+                    "NES": np.nan,
+                    "ES": np.nan,
+                    "pvalue": np.nan,
+                    "fdr": np.nan,
+                    "leading_edge": pd.NA,
+                    **results.get(name, {}),
+                    "set_size": len(genes),
+                    "matched_size": len(matched[name]),
+                    "coverage": len(matched[name]) / len(genes),
+                }
+            )
     table = _with_provenance(pd.DataFrame(rows, columns=GSEA_COLUMNS), gene_sets)
     return table.sort_values(["pvalue", "gene_set", "collection"], na_position="last", kind="mergesort").reset_index(
         drop=True
@@ -245,8 +275,9 @@ def run_ora(
     """Over-representation of significantly down- and up-regulated genes (one-sided hypergeometric).
 
     The background is every symbol whose gene (:func:`gene_level`) has a padj (genes DESeq2
-    tested and did not filter out: only they could have been called significant). A gene is ``up`` when padj < ``alpha`` and log2FoldChange >
-    ``min_abs_lfc``, ``down`` when padj < ``alpha`` and log2FoldChange < -``min_abs_lfc``.
+    tested and did not filter out: only they could have been called significant). A gene is
+    ``up`` when padj < ``alpha`` and log2FoldChange > ``min_abs_lfc``, ``down`` when padj <
+    ``alpha`` and log2FoldChange < -``min_abs_lfc``.
 
     Parameters
     ----------
@@ -290,18 +321,21 @@ def run_ora(
                 in_background = sorted((g for g in set(genes) if g in position), key=position.__getitem__)
                 hits = [g for g in in_background if g in chosen_set]
                 tested = min_size <= len(in_background) <= max_size
-                block.append({
-                    "direction": direction,
-                    "gene_set": name,
-                    "collection": collection,
-                    "overlap": len(hits),
-                    "set_size": len(in_background),
-                    "n_significant": len(chosen_set),
-                    "background": len(position),
-                    "pvalue": stats.hypergeom.sf(len(hits) - 1, len(position), len(in_background), len(chosen_set))
-                    if tested else np.nan,
-                    "genes": ",".join(hits),
-                })
+                block.append(
+                    {
+                        "direction": direction,
+                        "gene_set": name,
+                        "collection": collection,
+                        "overlap": len(hits),
+                        "set_size": len(in_background),
+                        "n_significant": len(chosen_set),
+                        "background": len(position),
+                        "pvalue": stats.hypergeom.sf(len(hits) - 1, len(position), len(in_background), len(chosen_set))
+                        if tested
+                        else np.nan,
+                        "genes": ",".join(hits),
+                    }
+                )
             pvalues = np.array([r["pvalue"] for r in block], dtype=float)
             fdr = np.full(len(block), np.nan)
             ok = ~np.isnan(pvalues)
@@ -329,7 +363,7 @@ def _with_provenance(table: pd.DataFrame, gene_sets: GeneSetCollection | Mapping
         records = {entry["name"]: entry for entry in gene_sets.provenance}
         for column in PROVENANCE_COLUMNS:
             key = column.removeprefix("collection_")
-            table[column] = table["collection"].map(lambda name: records[name].get(key))
+            table[column] = table["collection"].map({name: record.get(key) for name, record in records.items()})
     return table
 
 
@@ -360,13 +394,21 @@ def _gseapy_prerank(
     genes = [str(gene) for gene in ranks.index]
     values = ranks.to_numpy(dtype=float).tolist()
     if method == "multilevel":
-        result = fgsea_rs(genes, values, sets, min_size=min_size, max_size=max_size, nperm=permutations,
-                          threads=threads, seed=seed)
+        result = fgsea_rs(
+            genes, values, sets, min_size=min_size, max_size=max_size, nperm=permutations, threads=threads, seed=seed
+        )
     else:
         result = prerank_rs(genes, values, sets, 1.0, min_size, max_size, permutations, threads, seed)
-    return {summary.term: {"ES": summary.es, "NES": summary.nes, "pvalue": summary.pval, "fdr": summary.fdr,
-                           "leading_edge": ",".join(_leading_edge(summary, genes))}
-            for summary in result.summaries}
+    return {
+        summary.term: {
+            "ES": summary.es,
+            "NES": summary.nes,
+            "pvalue": summary.pval,
+            "fdr": summary.fdr,
+            "leading_edge": ",".join(_leading_edge(summary, genes)),
+        }
+        for summary in result.summaries
+    }
 
 
 def _leading_edge(summary: GSEASummary, genes: list[str]) -> list[str]:

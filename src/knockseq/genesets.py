@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from knockseq import __version__
 from knockseq.errors import InputError
@@ -47,7 +48,7 @@ ER_CORE_VERSION = "2"
 
 #: Builtin collections: name -> (file in ``knockseq/data``, version). ``hallmark`` is MSigDB's
 #: hallmark collection (``data/hallmark.md``: release, licence and citation).
-_BUILTINS = {"er_core": ("er_core.gmt", ER_CORE_VERSION), "hallmark": ("h.all.v7.0.symbols.gmt", "7.0")}
+BUILTINS = {"er_core": ("er_core.gmt", ER_CORE_VERSION), "hallmark": ("h.all.v7.0.symbols.gmt", "7.0")}
 _SOURCE_KEYS = {
     "builtin": {"builtin"},
     "gmt": {"gmt"},
@@ -128,7 +129,9 @@ def _gmt_records(path: str | os.PathLike, allow_empty: bool = False) -> list[tup
         raise InputError(
             "is gzip-compressed, not a GMT text file." if packed else "is a binary file, not a GMT text file.",
             path=path,
-            fix="decompress it (gunzip) and give the .gmt." if packed else "give a tab-separated GMT file "
+            fix="decompress it (gunzip) and give the .gmt."
+            if packed
+            else "give a tab-separated GMT file "
             "(NAME<TAB>DESCRIPTION<TAB>GENE1<TAB>GENE2 ...), e.g. MSigDB's 'Gene Symbols' .gmt download.",
         ) from None
     if text.lstrip().lower().startswith(("<!doctype html", "<html")):
@@ -147,7 +150,8 @@ def _gmt_records(path: str | os.PathLike, allow_empty: bool = False) -> list[tup
         if not fields[0] or not genes:
             filled = sum(1 for f in fields if f)
             found = f"{filled} non-empty tab-separated field{'s' if filled != 1 else ''}" + (
-                ", with spaces where tabs belong" if filled < 3 and len(line.split()) >= 3 else "")
+                ", with spaces where tabs belong" if filled < 3 and len(line.split()) >= 3 else ""
+            )
             raise InputError(
                 f"has {found}; a GMT line needs a set name, a description and at least one gene, separated by tabs.",
                 path=path,
@@ -161,8 +165,11 @@ def _gmt_records(path: str | os.PathLike, allow_empty: bool = False) -> list[tup
         seen.add(fields[0])
         records.append((fields[0], fields[1], list(dict.fromkeys(genes))))
     if not records and not allow_empty:
-        raise InputError("the GMT file holds no gene set (it is empty).", path=path,
-                         fix="give a GMT file with one line per set: NAME<TAB>DESCRIPTION<TAB>GENE1<TAB>GENE2 ...")
+        raise InputError(
+            "the GMT file holds no gene set (it is empty).",
+            path=path,
+            fix="give a GMT file with one line per set: NAME<TAB>DESCRIPTION<TAB>GENE1<TAB>GENE2 ...",
+        )
     return records
 
 
@@ -187,8 +194,12 @@ def check_gmt_genes(collection: GeneSetCollection, gene_ids: Sequence[str], gene
     for entry in collection.provenance:
         if entry["kind"] != "gmt":
             continue
-        genes = [g for name, members in collection.sets.items() if collection.collection_of[name] == entry["name"]
-                 for g in members]
+        genes = [
+            g
+            for name, members in collection.sets.items()
+            if collection.collection_of[name] == entry["name"]
+            for g in members
+        ]
         if names.intersection(genes):
             continue
         ids = id_kind(gene_ids)
@@ -202,8 +213,10 @@ def check_gmt_genes(collection: GeneSetCollection, gene_ids: Sequence[str], gene
         if ours == "gene symbols":
             fix = f"give a GMT of gene symbols (e.g. MSigDB's .symbols.gmt), or convert this one's {theirs} to symbols."
         else:
-            fix = (f"set `annotation:` to a GTF or gene_id<TAB>gene_name table for the counts' {ids}, so that genes "
-                   f"are named by symbol" + (f", or give a GMT in {ours}." if ours else "."))
+            fix = (
+                f"set `annotation:` to a GTF or gene_id<TAB>gene_name table for the counts' {ids}, so that genes "
+                f"are named by symbol" + (f", or give a GMT in {ours}." if ours else ".")
+            )
         raise InputError(
             f"shares no gene with the data: its genes look like {theirs} (e.g. {examples(genes)}) and {data}.",
             path=entry["source"],
@@ -213,13 +226,13 @@ def check_gmt_genes(collection: GeneSetCollection, gene_ids: Sequence[str], gene
 
 def builtin_path(name: str) -> Path:
     """Path of a gene-set file shipped with knockseq (``er_core``, ``hallmark``)."""
-    if name not in _BUILTINS:
+    if name not in BUILTINS:
         raise InputError(
             f"unknown builtin gene set '{name}'.",
             column="gene_sets",
-            fix=f"use one of: {', '.join(sorted(_BUILTINS))}.",
+            fix=f"use one of: {', '.join(sorted(BUILTINS))}.",
         )
-    return Path(str(resources.files("knockseq") / "data" / _BUILTINS[name][0]))
+    return Path(str(resources.files("knockseq") / "data" / BUILTINS[name][0]))
 
 
 def er_core_genes() -> list[str]:
@@ -272,16 +285,24 @@ def load_gene_sets(
         if kind == "builtin":
             path = builtin_path(entry["builtin"])
             sets = read_gmt(path)
-            record = {"name": entry["builtin"], "version": _BUILTINS[entry["builtin"]][1],
-                      "source": f"knockseq {__version__}: data/{path.name}", "sha256": sha256_file(path),
-                      "status": "loaded"}
+            record = {
+                "name": entry["builtin"],
+                "version": BUILTINS[entry["builtin"]][1],
+                "source": f"knockseq {__version__}: data/{path.name}",
+                "sha256": sha256_file(path),
+                "status": "loaded",
+            }
         elif kind == "gmt":
             path = Path(entry["gmt"]) if Path(entry["gmt"]).is_absolute() else base / entry["gmt"]
             sets = read_gmt(path)
             match = FILE_NAME.match(path.name)
-            record = {"name": match["name"] if match else path.name.removesuffix(".gmt"),
-                      "version": match["version"] if match else None,
-                      "source": str(entry["gmt"]), "sha256": sha256_file(path), "status": "loaded"}
+            record = {
+                "name": match["name"] if match else path.name.removesuffix(".gmt"),
+                "version": match["version"] if match else None,
+                "source": str(entry["gmt"]),
+                "sha256": sha256_file(path),
+                "status": "loaded",
+            }
         else:
             sets, record = load_msigdb(entry, cache, base_url, timeout, read_gmt)
         record["kind"] = kind
@@ -295,9 +316,7 @@ def write_gene_sets(
     collection: GeneSetCollection, gmt_path: str | os.PathLike, provenance_path: str | os.PathLike
 ) -> None:
     """Write the combined GMT (description field = collection name) and the provenance JSON."""
-    lines = [
-        "\t".join([name, collection.collection_of[name], *genes]) for name, genes in collection.sets.items()
-    ]
+    lines = ["\t".join([name, collection.collection_of[name], *genes]) for name, genes in collection.sets.items()]
     write_text("".join(line + "\n" for line in lines), gmt_path)
     write_json(collection.provenance, provenance_path)
 
@@ -336,12 +355,18 @@ def _source_kind(entry: Any, index: int) -> str:
         )
     if kind == "msigdb":
         if not entry.get("version"):
-            raise InputError(f"{where}: an msigdb source needs a version.", column="gene_sets",
-                             fix="add version: RELEASE, e.g. 2024.1.Hs.")
+            raise InputError(
+                f"{where}: an msigdb source needs a version.",
+                column="gene_sets",
+                fix="add version: RELEASE, e.g. 2024.1.Hs.",
+            )
         pinned = entry.get("sha256")
         if pinned is not None and not _SHA256_RE.match(str(pinned)):
-            raise InputError(f"{where}: sha256 must be 64 lowercase hex digits, got {pinned!r}.",
-                             column="gene_sets", fix="copy the hash from `sha256sum FILE`.")
+            raise InputError(
+                f"{where}: sha256 must be 64 lowercase hex digits, got {pinned!r}.",
+                column="gene_sets",
+                fix="copy the hash from `sha256sum FILE`.",
+            )
     return kind
 
 

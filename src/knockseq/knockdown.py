@@ -213,9 +213,7 @@ def absent_target(target: str, contrast: str, gene_names: pd.Series, source: str
     )
 
 
-def target_status(
-    percent_remaining: float | None, pvalue: float | None, thresholds: Mapping[str, float]
-) -> str:
+def target_status(percent_remaining: float | None, pvalue: float | None, thresholds: Mapping[str, float]) -> str:
     """Status of one target, by the rules in the module docstring.
 
     Parameters

@@ -101,8 +101,12 @@ def load_msigdb(
     version = str(entry["version"])
     url = msigdb_url(entry["msigdb"], version, entry.get("base_url", base_url))
     path = cache / msigdb_file_name(entry["msigdb"], version)
-    record: dict[str, Any] = {"name": path.name.removesuffix(f".v{version}.symbols.gmt"), "version": version,
-                              "source": url, "sha256": None}
+    record: dict[str, Any] = {
+        "name": path.name.removesuffix(f".v{version}.symbols.gmt"),
+        "version": version,
+        "source": url,
+        "sha256": None,
+    }
     pinned = entry.get("sha256")
     with _cache_lock(path):
         if path.exists():
@@ -118,7 +122,9 @@ def load_msigdb(
                 f"Offline, download that URL on another machine and place the file at {path.resolve()}."
             )
             if entry["require"]:
-                raise InputError(message, column="gene_sets", fix="place the file there, or set require: false.") from None
+                raise InputError(
+                    message, column="gene_sets", fix="place the file there, or set require: false."
+                ) from None
             log.warning("%s The run goes on without it.", message)
             record.update(status="unavailable", message=message)
             return {}, record
@@ -224,7 +230,10 @@ def _download(
         try:
             sets = read_gmt(tmp)
         except InputError as error:
-            raise InputError(f"downloaded {url} is not a valid GMT file ({error.message}); it was not kept.",
-                             column="gene_sets", fix="check the collection name and version.") from None
+            raise InputError(
+                f"downloaded {url} is not a valid GMT file ({error.message}); it was not kept.",
+                column="gene_sets",
+                fix="check the collection name and version.",
+            ) from None
     write_text(observed + "\n", path.with_name(path.name + ".sha256"))
     return observed, sets

@@ -40,20 +40,28 @@ def verdict_rst(
         lines += ["**Compared groups**", ""]
         lines += [f"- {_rst(line)}" for line in compare["line"]]
         lines.append("")
-    names = [verdict["contrast"] if datasets is None else f"{dataset}/{verdict['contrast']}"
-             for dataset, verdict in zip(datasets or [None] * len(verdicts), verdicts)]
+    names = [
+        verdict["contrast"] if datasets is None else f"{dataset}/{verdict['contrast']}"
+        for dataset, verdict in zip(datasets or [None] * len(verdicts), verdicts)
+    ]
     for name, verdict in zip(names, verdicts):
         knockdown = verdict["knockdown"]
-        lines += [f"**{_rst(name)}: {verdict['verdict'].upper()}** (strength: {_rst(verdict['strength'])})",
-                  "", _rst(verdict["sentence"]), "",
-                  f"- strength '{_rst(verdict['strength'])}': {_rst(verdict['strength_meaning'])}"]
+        lines += [
+            f"**{_rst(name)}: {verdict['verdict'].upper()}** (strength: {_rst(verdict['strength'])})",
+            "",
+            _rst(verdict["sentence"]),
+            "",
+            f"- strength '{_rst(verdict['strength'])}': {_rst(verdict['strength_meaning'])}",
+        ]
         lines += [f"- reason: {_rst(reason)}" for reason in verdict["reasons"]]
         lines.append(f"- in one line: {_rst(verdict['summary'])}")
         lines.append(f"- knockdown: {_rst(knockdown['status'])}")
         for target in knockdown["targets"]:
             remaining = target.get("percent_remaining")
-            lines.append(f"- {_rst(target.get('gene_name') or target['gene'])}: {_rst(target['status'])}"
-                         + (f", {remaining:.1f}% of control expression remaining" if remaining is not None else ""))
+            lines.append(
+                f"- {_rst(target.get('gene_name') or target['gene'])}: {_rst(target['status'])}"
+                + (f", {remaining:.1f}% of control expression remaining" if remaining is not None else "")
+            )
         lines.append("")
     firsts: dict[str, Mapping[str, Any]] = {}
     for dataset, verdict in zip(datasets or [""] * len(verdicts), verdicts):
@@ -62,9 +70,11 @@ def verdict_rst(
         lines += [f"**Gene sets used{' in ' + _rst(dataset) if dataset else ''}**", ""]
         for entry in verdict["provenance"]:
             sha = (entry.get("sha256") or "")[:12]
-            lines.append(f"- {_rst(entry['name'])} version {_rst(str(entry.get('version')))}: {entry['status']}, "
-                         f"{entry.get('n_sets', 0)} set(s), from {_rst(str(entry.get('source')))}"
-                         + (f", sha256 {sha}..." if sha else ""))
+            lines.append(
+                f"- {_rst(entry['name'])} version {_rst(str(entry.get('version')))}: {entry['status']}, "
+                f"{entry.get('n_sets', 0)} set(s), from {_rst(str(entry.get('source')))}"
+                + (f", sha256 {sha}..." if sha else "")
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -92,6 +102,7 @@ def write_verdict_page(
 
     text = verdict_rst(verdicts, datasets, None if compare is None else read_table(compare))
     write_text(text, rst_path)
-    html = publish_string(text, writer="html", settings_overrides={"title": "knockseq verdicts",
-                                                                         "embed_stylesheet": True})
+    html = publish_string(
+        text, writer="html", settings_overrides={"title": "knockseq verdicts", "embed_stylesheet": True}
+    )
     write_text(html.decode("utf-8"), html_path)

@@ -120,19 +120,27 @@ def _explain(error: ValidationError, rules: dict[str, Any], source: str, prefix:
         where = f"{key}.{name}" if error.absolute_path else prefix + name
         close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
         fix = f"rename it to `{close[0]}`, the closest valid key" if close else "remove it"
-        return _error(f"unknown key `{where}`.", source,
-                      f"{fix} (valid keys{' of ' + key if error.absolute_path else ''}: {', '.join(allowed)}).")
+        return _error(
+            f"unknown key `{where}`.",
+            source,
+            f"{fix} (valid keys{' of ' + key if error.absolute_path else ''}: {', '.join(allowed)}).",
+        )
     if kind == "required":
         missing = [name for name in error.validator_value if name not in value][0]
         where = f"{key}.{missing}" if error.absolute_path else prefix + missing
-        return _error(f"`{where}` is missing.", source, f"add `{missing}:` ({_describe(schema['properties'][missing])}).")
+        return _error(
+            f"`{where}` is missing.", source, f"add `{missing}:` ({_describe(schema['properties'][missing])})."
+        )
     if kind == "enum" and "propertyNames" in error.schema_path:
         close = difflib.get_close_matches(str(value), [str(v) for v in error.validator_value], n=1, cutoff=0.6)
         hint = f"rename it to `{close[0]}`" if close else "remove it"
-        return _error(f"unknown key `{key}.{value}`.", source,
-                      f"{hint} (valid keys of {key}: {', '.join(map(str, error.validator_value))}).")
+        return _error(
+            f"unknown key `{key}.{value}`.",
+            source,
+            f"{hint} (valid keys of {key}: {', '.join(map(str, error.validator_value))}).",
+        )
     if kind == "pattern" and "propertyNames" in error.schema_path:
-        return _error(f"name {value!r} in `{key}` is not allowed.", source, f"rename it: {schema['description']}.")
+        return _error(f"name {value!r} in `{key}` is not allowed.", source, f"rename it: {schema['title']}.")
     shown = _shown(value)
     if kind == "type":
         fix = f"set `{key}` to {_describe(schema)}."
@@ -148,8 +156,11 @@ def _explain(error: ValidationError, rules: dict[str, Any], source: str, prefix:
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         return _error(f"`{key}` is {shown}, out of range.", source, f"set it to {_describe(schema)}.")
     if kind == "pattern":
-        return _error(f"`{key}` is {shown}, not {schema['description']}.", source,
-                      "correct it; nothing in the config is evaluated, so formulas, expressions and code are refused.")
+        return _error(
+            f"`{key}` is {shown}, not {schema['title']}.",
+            source,
+            "correct it; nothing in the config is evaluated, so formulas, expressions and code are refused.",
+        )
     if kind in ("minItems", "minProperties"):
         return _error(f"`{key}` is empty.", source, f"give {_describe(schema)}.")
     if kind == "oneOf":
@@ -173,8 +184,11 @@ def _explain_source(error: ValidationError, rules: dict[str, Any], source: str, 
         named = ", ".join(sorted(entry)) or "nothing"
         renames = [(name, difflib.get_close_matches(str(name), list(branches), n=1, cutoff=0.6)) for name in entry]
         hint = next((f"rename `{name}` to `{close[0]}`; " for name, close in renames if close), "") if not kinds else ""
-        return _error(f"`{key}` names {named}: a gene set source has exactly one of {', '.join(branches)}.", source,
-                      f"{hint}write it as {{builtin: er_core}}, {{gmt: PATH}} or {{msigdb: h, version: 2024.1.Hs}}.")
+        return _error(
+            f"`{key}` names {named}: a gene set source has exactly one of {', '.join(branches)}.",
+            source,
+            f"{hint}write it as {{builtin: er_core}}, {{gmt: PATH}} or {{msigdb: h, version: 2024.1.Hs}}.",
+        )
     kind = kinds[0]
     inner = next(Draft202012Validator(branches[kind]).iter_errors(entry))
     inner.path.extendleft(reversed(list(error.absolute_path)))
@@ -200,15 +214,20 @@ def _types(types: str | list[str]) -> str:
 
 
 def _describe(schema: dict[str, Any]) -> str:
-    """What a value of ``schema`` must be, in words: its description or type and range, and its default."""
-    if "description" in schema:
-        text = schema["description"]
+    """What a value of ``schema`` must be, in words: its title or type and range, and its default."""
+    if "title" in schema:
+        text = schema["title"]
     elif "enum" in schema:
         text = "one of " + ", ".join(map(str, schema["enum"]))
     else:
         text = _types(schema.get("type", "string"))
         bounds = []
-        for keyword, sign in (("exclusiveMinimum", ">"), ("minimum", ">="), ("exclusiveMaximum", "<"), ("maximum", "<=")):
+        for keyword, sign in (
+            ("exclusiveMinimum", ">"),
+            ("minimum", ">="),
+            ("exclusiveMaximum", "<"),
+            ("maximum", "<="),
+        ):
             if keyword in schema:
                 bounds.append(f"{sign} {schema[keyword]}")
         if bounds:
@@ -224,10 +243,16 @@ def check_paths(config: dict[str, Any], source: str) -> None:
     the one Snakemake runs in)."""
     for key, what in _PATH_KEYS.items():
         if config[key] is not None and not Path(config[key]).exists():
-            raise InputError(f"file not found (config key `{key}`).", path=config[key],
-                             fix=f"set `{key}:` in {source} to {what}; relative paths start from the folder snakemake runs in.")
+            raise InputError(
+                f"file not found (config key `{key}`).",
+                path=config[key],
+                fix=f"set `{key}:` in {source} to {what}; relative paths start from the folder snakemake runs in.",
+            )
     for index, entry in enumerate(config["gene_sets"], start=1):
         if "gmt" in entry and not Path(entry["gmt"]).is_file():
-            raise InputError(f"file not found (config key `gene_sets[{index}].gmt`).", path=entry["gmt"],
-                             fix=f"set `gmt:` of gene_sets entry {index} in {source} to a GMT file; "
-                             "relative paths start from the folder snakemake runs in.")
+            raise InputError(
+                f"file not found (config key `gene_sets[{index}].gmt`).",
+                path=entry["gmt"],
+                fix=f"set `gmt:` of gene_sets entry {index} in {source} to a GMT file; "
+                "relative paths start from the folder snakemake runs in.",
+            )

@@ -11,7 +11,8 @@ import logging
 import os
 import sys
 import time
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from knockseq.errors import InputError
 

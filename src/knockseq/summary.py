@@ -25,10 +25,33 @@ from knockseq.verdict import EARLY, ESR1, LATE
 #: Leading columns of ``results/summary/verdicts.tsv``; one ``log2FC_<gene>`` column per ER core
 #: gene follows.
 SUMMARY_COLUMNS = [
-    "contrast", "verdict", "strength", "er_call", "sentence", "er_expressed", "ESR1_CPM", "signature",
-    "direct_targets", "direct_t", "direct_pvalue", "direct_fdr", "direct_mean_log2FC", "direct_ci_low",
-    "direct_ci_high", "knockdown", "knockdown_remaining", "EARLY_NES", "EARLY_FDR", "LATE_NES", "LATE_FDR",
-    "er_sets_rank", "other_sets_same_direction", "global_shift", "ESR1_log2FC", "ESR1_padj", "ESR1_call",
+    "contrast",
+    "verdict",
+    "strength",
+    "er_call",
+    "sentence",
+    "er_expressed",
+    "ESR1_CPM",
+    "signature",
+    "direct_targets",
+    "direct_t",
+    "direct_pvalue",
+    "direct_fdr",
+    "direct_mean_log2FC",
+    "direct_ci_low",
+    "direct_ci_high",
+    "knockdown",
+    "knockdown_remaining",
+    "EARLY_NES",
+    "EARLY_FDR",
+    "LATE_NES",
+    "LATE_FDR",
+    "er_sets_rank",
+    "other_sets_same_direction",
+    "global_shift",
+    "ESR1_log2FC",
+    "ESR1_padj",
+    "ESR1_call",
 ]
 
 
@@ -83,7 +106,8 @@ def summarise(
             "knockdown": verdict["knockdown"]["status"],
             "knockdown_remaining": ",".join(
                 f"{t.get('gene_name') or t['gene']}:{t['percent_remaining']:.1f}"
-                for t in verdict["knockdown"]["targets"] if t.get("percent_remaining") is not None
+                for t in verdict["knockdown"]["targets"]
+                if t.get("percent_remaining") is not None
             ),
             "EARLY_NES": sets[EARLY].get("NES"),
             "EARLY_FDR": sets[EARLY].get("fdr"),
@@ -122,11 +146,18 @@ def effects(verdicts: Sequence[dict[str, Any]], datasets: Sequence[str] | None =
     rows = []
     for index, verdict in enumerate(verdicts):
         effect = verdict["direct_targets"].get("effect") or {}
-        rows.append({"label": _label(verdict, datasets, index), "verdict": verdict["verdict"],
-                     "mean": effect.get("mean_log2FoldChange", np.nan), "ci_low": effect.get("ci_low", np.nan),
-                     "ci_high": effect.get("ci_high", np.nan)})
+        rows.append(
+            {
+                "label": _label(verdict, datasets, index),
+                "verdict": verdict["verdict"],
+                "mean": effect.get("mean_log2FoldChange", np.nan),
+                "ci_low": effect.get("ci_low", np.nan),
+                "ci_high": effect.get("ci_high", np.nan),
+            }
+        )
     return pd.DataFrame(rows, columns=["label", "verdict", "mean", "ci_low", "ci_high"]).astype(
-        {"mean": float, "ci_low": float, "ci_high": float})
+        {"mean": float, "ci_low": float, "ci_high": float}
+    )
 
 
 def _label(verdict: dict[str, Any], datasets: Sequence[str] | None, index: int) -> str:
@@ -156,8 +187,9 @@ def write_summary(
     """
     table, log2fc = summarise(verdicts, datasets)
     write_tsv(table, f"{out}/verdicts.tsv")
-    labels = pd.Series({column: f"{column.split('/')[-1]}\n{verdict['verdict']}"
-                        for column, verdict in zip(log2fc.columns, verdicts)})
+    labels = pd.Series(
+        {column: f"{column.split('/')[-1]}\n{verdict['verdict']}" for column, verdict in zip(log2fc.columns, verdicts)}
+    )
     by_dataset = None if datasets is None else pd.Series(dict(zip(log2fc.columns, datasets)))
     write_figure(heatmap(log2fc, labels, by_dataset), log2fc.reset_index(), f"{out}/er_targets_heatmap")
     per_contrast = effects(verdicts, datasets)
@@ -167,9 +199,13 @@ def write_summary(
         group_table, members = compare(groups, keyed)
         write_tsv(group_table, f"{out}/compare.tsv")
         write_tsv(members, f"{out}/compare_members.tsv")
-        pooled = pd.DataFrame({"label": [f"{g} (pooled)" for g in group_table["group"]],
-                               "mean": group_table["pooled_log2FC"], "ci_low": group_table["pooled_ci_low"],
-                               "ci_high": group_table["pooled_ci_high"]}).astype(
-            {"mean": float, "ci_low": float, "ci_high": float})
+        pooled = pd.DataFrame(
+            {
+                "label": [f"{g} (pooled)" for g in group_table["group"]],
+                "mean": group_table["pooled_log2FC"],
+                "ci_low": group_table["pooled_ci_low"],
+                "ci_high": group_table["pooled_ci_high"],
+            }
+        ).astype({"mean": float, "ci_low": float, "ci_high": float})
     values = per_contrast if pooled is None else pd.concat([per_contrast, pooled.assign(verdict="pooled")])
     write_figure(forest(per_contrast, pooled), values.reset_index(drop=True), f"{out}/forest")

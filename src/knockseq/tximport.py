@@ -102,9 +102,7 @@ def transcript_map(quant: Quant, tx2gene: str | PathLike | None) -> pd.DataFrame
     )
 
 
-def gene_estimates(
-    picked: Picked, tx_map: pd.DataFrame, counts_from_abundance: str, notes: list[str]
-) -> pd.DataFrame:
+def gene_estimates(picked: Picked, tx_map: pd.DataFrame, counts_from_abundance: str, notes: list[str]) -> pd.DataFrame:
     """Transcript estimates of every sample summarised to gene counts.
 
     Parameters

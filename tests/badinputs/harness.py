@@ -8,9 +8,9 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import yaml
 
@@ -68,6 +68,7 @@ def good_project(dest: Path) -> Path:
 
 # ---- small editing helpers for cases -------------------------------------------------------------
 
+
 def edit_config(project: Path, **changes: object) -> None:
     """Set top-level keys of ``config/config.yaml`` (a value of ``DELETE`` removes the key)."""
     path = project / "config" / "config.yaml"
@@ -95,18 +96,24 @@ def write_sheet(project: Path, rows: list[list[str]], sep: str = "\t", newline: 
 
 # ---- running a case ------------------------------------------------------------------------------
 
+
 def snakemake(project: Path, *args: str) -> subprocess.CompletedProcess:
     """Run Snakemake on ``project`` (one core, no profile), capturing its output."""
     return subprocess.run(
         [*SNAKEMAKE, "--directory", str(project), "--cores", "1", "--workflow-profile", "none", *args],
-        capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"},
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
     )
 
 
 def snapshot(folder: Path) -> dict[str, str]:
     """Relative path -> sha256 of every file under ``folder``."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 _JOB = re.compile(r"^(?:local)?rule (\w+):$", re.MULTILINE)

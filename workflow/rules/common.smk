@@ -10,7 +10,7 @@ from snakemake.utils import validate
 # without installing the package into each environment.
 SRC = os.path.join(workflow.basedir, "src")
 sys.path.insert(0, SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
+os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p))
 
 from knockseq.datasets import compare_groups, load_datasets
 from knockseq.errors import InputError
@@ -38,8 +38,9 @@ try:
     # dataset named "" whose outputs are results/...
     SOURCE = ", ".join(map(str, workflow.configfiles)) or "the config"
     check_schema(config, os.path.join(workflow.basedir, "workflow/schemas/config.schema.yaml"), source=SOURCE)
-    DATASETS = load_datasets(config, os.path.join(workflow.basedir, "workflow/schemas/config.schema.yaml"),
-                             source=SOURCE)
+    DATASETS = load_datasets(
+        config, os.path.join(workflow.basedir, "workflow/schemas/config.schema.yaml"), source=SOURCE
+    )
     for _dataset in DATASETS.values():
         validate(_dataset.samples, "../schemas/samples.schema.yaml")
     GROUPS = compare_groups(config.get("compare") or {}, DATASETS, SOURCE)
@@ -135,21 +136,41 @@ def de_threads_of(wildcards):
 
 def contrast_outputs(step):
     """An input function: ``results/.../STEP`` of every contrast of the job's dataset."""
-    return lambda wildcards: [dataset(wildcards).results + step.format(contrast=c)
-                              for c in dataset(wildcards).contrasts]
+    return lambda wildcards: [
+        dataset(wildcards).results + step.format(contrast=c) for c in dataset(wildcards).contrasts
+    ]
 
 
 def dataset_outputs(ds):
     """Final outputs of every contrast and fit of one dataset."""
-    outputs = [f"{ds.results}{path}" for path in (
-        "counts/counts.tsv", "counts/targets.tsv", "qc/vst_blind.tsv", "qc/vst_design.tsv",
-        "summary/verdicts.tsv", "summary/er_targets_heatmap.png", "summary/forest.png",
-        "plots/qc/pca.png", "plots/verdicts.html")]
+    outputs = [
+        f"{ds.results}{path}"
+        for path in (
+            "counts/counts.tsv",
+            "counts/targets.tsv",
+            "qc/vst_blind.tsv",
+            "qc/vst_design.tsv",
+            "summary/verdicts.tsv",
+            "summary/er_targets_heatmap.png",
+            "summary/forest.png",
+            "plots/qc/pca.png",
+            "plots/verdicts.html",
+        )
+    ]
     for contrast in ds.contrasts:
-        outputs += [f"{ds.results}{step}".format(contrast=contrast) for step in (
-            "de/{contrast}.tsv", "knockdown/{contrast}.json", "gsea/{contrast}.tsv", "ora/{contrast}.tsv",
-            "verdict/{contrast}.json", "plots/{contrast}/volcano.png", "plots/{contrast}/gsea_curves.png",
-            "plots/{contrast}/er_leading_edge.png")]
+        outputs += [
+            f"{ds.results}{step}".format(contrast=contrast)
+            for step in (
+                "de/{contrast}.tsv",
+                "knockdown/{contrast}.json",
+                "gsea/{contrast}.tsv",
+                "ora/{contrast}.tsv",
+                "verdict/{contrast}.json",
+                "plots/{contrast}/volcano.png",
+                "plots/{contrast}/gsea_curves.png",
+                "plots/{contrast}/er_leading_edge.png",
+            )
+        ]
     outputs += [f"{ds.results}plots/fits/{fit}/dispersions.png" for fit in ds.fits]
     return outputs
 
@@ -158,8 +179,10 @@ def all_outputs():
     """Final outputs of every dataset, and of the run-wide summary over datasets."""
     outputs = [path for ds in DATASETS.values() for path in dataset_outputs(ds)]
     if MULTI:
-        outputs += [f"results/summary/{name}" for name in (
-            "verdicts.tsv", "er_targets_heatmap.png", "forest.png", "compare.tsv", "verdicts.html")]
+        outputs += [
+            f"results/summary/{name}"
+            for name in ("verdicts.tsv", "er_targets_heatmap.png", "forest.png", "compare.tsv", "verdicts.html")
+        ]
     return outputs
 
 
@@ -181,7 +204,16 @@ def print_verdicts():
 
         for line in read_table("results/summary/compare.tsv")["line"]:
             print(line)
-    print(f"Summary of every contrast: {summary}/verdicts.tsv; ER target heatmap: {summary}/er_targets_heatmap.png, "
-          f"forest plot: {summary}/forest.png (and .svg).")
-    print("Plots (PNG, SVG and their values as TSV): results/" + "DATASET/" * MULTI + "plots/. HTML report of every "
-          "figure: snakemake --report report.html (add the --configfile and --directory of this run).")
+    print(
+        f"Summary of every contrast: {summary}/verdicts.tsv; ER target heatmap: {summary}/er_targets_heatmap.png, "
+        f"forest plot: {summary}/forest.png (and .svg)."
+    )
+    print(
+        f"Plots (PNG, SVG and their values as TSV): results/{'DATASET/' * MULTI}plots/. HTML report of every "
+        "figure: snakemake --report report.html (add the --configfile and --directory of this run)."
+    )
+
+
+def fit_cost(wildcards, input):
+    """Samples x genes of a fit: its samples, and every gene of the table (before the pre-filter)."""
+    return len(fit_params(wildcards)["samples"]), counts_shape(input.counts)[1]

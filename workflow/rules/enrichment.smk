@@ -7,15 +7,15 @@ rule gene_sets:
         # update(): a rerun that fails on a bad gene-set source restores the previous collection.
         gmt=update(results("gene_sets/gene_sets.gmt")),
         provenance=update(results("gene_sets/provenance.json")),
-    params:
-        sources=setting("gene_sets"),
-        cache=config["gene_sets_cache"],
     log:
         logs("gene_sets.log"),
     # On the verdict's path, and a download waits on the network, not a core: start it early.
     priority: VERDICT_PATH
     conda:
         "../../envs/knockseq.yaml"
+    params:
+        sources=setting("gene_sets"),
+        cache=config["gene_sets_cache"],
     script:
         "../scripts/gene_sets.py"
 
@@ -27,16 +27,16 @@ rule gsea:
         provenance=results("gene_sets/provenance.json"),
     output:
         report(results("gsea/{contrast}.tsv"), caption="../report/gsea.rst", category="Enrichment"),
-    params:
-        gsea=setting("gsea"),
     log:
         logs("gsea/{contrast}.log"),
-    threads: 2
-    resources:
-        **job_resources(config["resources"], "gsea", mem_mb=4000, runtime=60),
     priority: VERDICT_PATH
     conda:
         "../../envs/knockseq.yaml"
+    threads: 2
+    resources:
+        **job_resources(config["resources"], "gsea", mem_mb=4000, runtime=60),
+    params:
+        gsea=setting("gsea"),
     script:
         "../scripts/gsea.py"
 
@@ -48,13 +48,13 @@ rule ora:
         provenance=results("gene_sets/provenance.json"),
     output:
         report(results("ora/{contrast}.tsv"), caption="../report/ora.rst", category="Enrichment"),
-    params:
-        ora=setting("ora"),
-        gsea=setting("gsea"),
     log:
         logs("ora/{contrast}.log"),
     conda:
         "../../envs/knockseq.yaml"
+    params:
+        ora=setting("ora"),
+        gsea=setting("gsea"),
     script:
         "../scripts/ora.py"
 
@@ -88,12 +88,12 @@ rule verdict:
         direct=contrast_outputs("direct_targets/{contrast}.json"),
     output:
         report(results("verdict/{contrast}.json"), caption="../report/verdict.rst", category="Verdict"),
-    params:
-        verdict=setting("verdict"),
     log:
         logs("verdict/{contrast}.log"),
     priority: VERDICT_PATH
     conda:
         "../../envs/knockseq.yaml"
+    params:
+        verdict=setting("verdict"),
     script:
         "../scripts/verdict.py"

@@ -11,17 +11,47 @@ rule plots_de:
         normalized=results("de/{contrast}.normalized_counts.tsv"),
         sheet=sheet_path,
     output:
-        volcano=report(results("plots/{contrast}/volcano.png"), caption="../report/plot_volcano.rst", category="Differential expression", subcategory=SUBCATEGORY),
-        ma=report(results("plots/{contrast}/ma.png"), caption="../report/plot_ma.rst", category="Differential expression", subcategory=SUBCATEGORY),
-        pvalues=report(results("plots/{contrast}/pvalues.png"), caption="../report/plot_pvalues.rst", category="Differential expression", subcategory=SUBCATEGORY),
-        targets=report(results("plots/{contrast}/targets.png"), caption="../report/plot_targets.rst", category="Knockdown", subcategory=SUBCATEGORY),
-        other=multiext(results("plots/{contrast}/"), "volcano.svg", "volcano.tsv", "ma.svg", "ma.tsv", "pvalues.svg", "pvalues.tsv", "targets.svg", "targets.tsv"),
-    params:
-        counts_table=counts_table,
+        volcano=report(
+            results("plots/{contrast}/volcano.png"),
+            caption="../report/plot_volcano.rst",
+            category="Differential expression",
+            subcategory=SUBCATEGORY,
+        ),
+        ma=report(
+            results("plots/{contrast}/ma.png"),
+            caption="../report/plot_ma.rst",
+            category="Differential expression",
+            subcategory=SUBCATEGORY,
+        ),
+        pvalues=report(
+            results("plots/{contrast}/pvalues.png"),
+            caption="../report/plot_pvalues.rst",
+            category="Differential expression",
+            subcategory=SUBCATEGORY,
+        ),
+        targets=report(
+            results("plots/{contrast}/targets.png"),
+            caption="../report/plot_targets.rst",
+            category="Knockdown",
+            subcategory=SUBCATEGORY,
+        ),
+        other=multiext(
+            results("plots/{contrast}/"),
+            "volcano.svg",
+            "volcano.tsv",
+            "ma.svg",
+            "ma.tsv",
+            "pvalues.svg",
+            "pvalues.tsv",
+            "targets.svg",
+            "targets.tsv",
+        ),
     log:
         logs("plots/{contrast}.de.log"),
     conda:
         "../../envs/knockseq.yaml"
+    params:
+        counts_table=counts_table,
     script:
         "../scripts/plots_de.py"
 
@@ -33,15 +63,27 @@ rule plots_gsea:
         gmt=results("gene_sets/gene_sets.gmt"),
         provenance=results("gene_sets/provenance.json"),
     output:
-        curves=report(results("plots/{contrast}/gsea_curves.png"), caption="../report/plot_gsea_curves.rst", category="Enrichment", subcategory=SUBCATEGORY),
-        sets=report(results("plots/{contrast}/gsea_sets.png"), caption="../report/plot_gsea_sets.rst", category="Enrichment", subcategory=SUBCATEGORY),
-        other=multiext(results("plots/{contrast}/"), "gsea_curves.svg", "gsea_curves.tsv", "gsea_sets.svg", "gsea_sets.tsv"),
-    params:
-        ranking=lambda wildcards: dataset(wildcards).config["gsea"]["ranking"],
+        curves=report(
+            results("plots/{contrast}/gsea_curves.png"),
+            caption="../report/plot_gsea_curves.rst",
+            category="Enrichment",
+            subcategory=SUBCATEGORY,
+        ),
+        sets=report(
+            results("plots/{contrast}/gsea_sets.png"),
+            caption="../report/plot_gsea_sets.rst",
+            category="Enrichment",
+            subcategory=SUBCATEGORY,
+        ),
+        other=multiext(
+            results("plots/{contrast}/"), "gsea_curves.svg", "gsea_curves.tsv", "gsea_sets.svg", "gsea_sets.tsv"
+        ),
     log:
         logs("plots/{contrast}.gsea.log"),
     conda:
         "../../envs/knockseq.yaml"
+    params:
+        ranking=lambda wildcards: dataset(wildcards).config["gsea"]["ranking"],
     script:
         "../scripts/plots_gsea.py"
 
@@ -54,14 +96,19 @@ rule plots_leading_edge:
         metadata=results("de/{contrast}.json"),
         sheet=sheet_path,
     output:
-        heatmap=report(results("plots/{contrast}/er_leading_edge.png"), caption="../report/plot_er_leading_edge.rst", category="Enrichment", subcategory=SUBCATEGORY),
+        heatmap=report(
+            results("plots/{contrast}/er_leading_edge.png"),
+            caption="../report/plot_er_leading_edge.rst",
+            category="Enrichment",
+            subcategory=SUBCATEGORY,
+        ),
         other=multiext(results("plots/{contrast}/"), "er_leading_edge.svg", "er_leading_edge.tsv"),
-    params:
-        counts_table=counts_table,
     log:
         logs("plots/{contrast}.leading_edge.log"),
     conda:
         "../../envs/knockseq.yaml"
+    params:
+        counts_table=counts_table,
     script:
         "../scripts/plots_leading_edge.py"
 
@@ -70,9 +117,21 @@ rule plots_fit:
     input:
         fit=results("de/fits/{fit}.pkl"),
     output:
-        dispersions=report(results("plots/fits/{fit}/dispersions.png"), caption="../report/plot_dispersions.rst", category="Quality control", subcategory="fit {fit}"),
-        size_factors=report(results("plots/fits/{fit}/size_factors.png"), caption="../report/plot_size_factors.rst", category="Quality control", subcategory="fit {fit}"),
-        other=multiext(results("plots/fits/{fit}/"), "dispersions.svg", "dispersions.tsv", "size_factors.svg", "size_factors.tsv"),
+        dispersions=report(
+            results("plots/fits/{fit}/dispersions.png"),
+            caption="../report/plot_dispersions.rst",
+            category="Quality control",
+            subcategory="fit {fit}",
+        ),
+        size_factors=report(
+            results("plots/fits/{fit}/size_factors.png"),
+            caption="../report/plot_size_factors.rst",
+            category="Quality control",
+            subcategory="fit {fit}",
+        ),
+        other=multiext(
+            results("plots/fits/{fit}/"), "dispersions.svg", "dispersions.tsv", "size_factors.svg", "size_factors.tsv"
+        ),
     log:
         logs("plots/fit_{fit}.log"),
     conda:
@@ -87,17 +146,40 @@ rule plots_qc:
         qc=results("counts/qc.tsv"),
         sheet=sheet_path,
     output:
-        pca=report(results("plots/qc/pca.png"), caption="../report/plot_pca.rst", category="Quality control", subcategory=DATASET),
-        distances=report(results("plots/qc/distances.png"), caption="../report/plot_distances.rst", category="Quality control", subcategory=DATASET),
-        library=report(results("plots/qc/library_sizes.png"), caption="../report/plot_library_sizes.rst", category="Quality control", subcategory=DATASET),
-        other=multiext(results("plots/qc/"), "pca.svg", "pca.tsv", "distances.svg", "distances.tsv", "library_sizes.svg", "library_sizes.tsv"),
-    params:
-        counts_table=counts_table,
-        covariates=setting("design"),
+        pca=report(
+            results("plots/qc/pca.png"),
+            caption="../report/plot_pca.rst",
+            category="Quality control",
+            subcategory=DATASET,
+        ),
+        distances=report(
+            results("plots/qc/distances.png"),
+            caption="../report/plot_distances.rst",
+            category="Quality control",
+            subcategory=DATASET,
+        ),
+        library=report(
+            results("plots/qc/library_sizes.png"),
+            caption="../report/plot_library_sizes.rst",
+            category="Quality control",
+            subcategory=DATASET,
+        ),
+        other=multiext(
+            results("plots/qc/"),
+            "pca.svg",
+            "pca.tsv",
+            "distances.svg",
+            "distances.tsv",
+            "library_sizes.svg",
+            "library_sizes.tsv",
+        ),
     log:
         logs("plots/qc.log"),
     conda:
         "../../envs/knockseq.yaml"
+    params:
+        counts_table=counts_table,
+        covariates=setting("design"),
     script:
         "../scripts/plots_qc.py"
 
@@ -107,7 +189,12 @@ rule verdict_page:
         contrast_outputs("verdict/{contrast}.json"),
     output:
         rst=results("plots/verdicts.rst"),
-        html=report(results("plots/verdicts.html"), caption="../report/plot_verdicts.rst", category="Verdict", subcategory=DATASET),
+        html=report(
+            results("plots/verdicts.html"),
+            caption="../report/plot_verdicts.rst",
+            category="Verdict",
+            subcategory=DATASET,
+        ),
     log:
         logs("plots/verdicts.log"),
     conda:

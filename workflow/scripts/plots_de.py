@@ -12,7 +12,9 @@ from knockseq.step import run_step
 def main(snakemake) -> None:
     with open(snakemake.input.metadata) as meta, open(snakemake.input.knockdown) as knockdown:
         write_de_plots(
-            read_table(snakemake.input.table), json.load(meta), json.load(knockdown),
+            read_table(snakemake.input.table),
+            json.load(meta),
+            json.load(knockdown),
             read_table(snakemake.input.normalized),
             read_sample_sheet(snakemake.input.sheet, counts_table=snakemake.params.counts_table),
             os.path.dirname(snakemake.output.volcano),

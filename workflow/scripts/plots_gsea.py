@@ -10,8 +10,11 @@ from knockseq.step import run_step
 
 def main(snakemake) -> None:
     write_gsea_plots(
-        read_table(snakemake.input.table), read_gene_sets(snakemake.input.gmt, snakemake.input.provenance).sets,
-        read_table(snakemake.input.gsea), snakemake.params.ranking, snakemake.wildcards.contrast,
+        read_table(snakemake.input.table),
+        read_gene_sets(snakemake.input.gmt, snakemake.input.provenance).sets,
+        read_table(snakemake.input.gsea),
+        snakemake.params.ranking,
+        snakemake.wildcards.contrast,
         os.path.dirname(snakemake.output.curves),
     )
 

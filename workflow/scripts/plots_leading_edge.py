@@ -11,8 +11,11 @@ from knockseq.step import run_step
 def main(snakemake) -> None:
     with open(snakemake.input.metadata) as meta:
         write_leading_edge_plot(
-            read_table(snakemake.input.table), read_table(snakemake.input.gsea), read_table(snakemake.input.vst),
-            json.load(meta), read_sample_sheet(snakemake.input.sheet, counts_table=snakemake.params.counts_table),
+            read_table(snakemake.input.table),
+            read_table(snakemake.input.gsea),
+            read_table(snakemake.input.vst),
+            json.load(meta),
+            read_sample_sheet(snakemake.input.sheet, counts_table=snakemake.params.counts_table),
             snakemake.output.heatmap.removesuffix(".png"),
         )
 

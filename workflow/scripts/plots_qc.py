@@ -10,8 +10,11 @@ from knockseq.step import run_step
 
 def main(snakemake) -> None:
     write_qc_plots(
-        read_table(snakemake.input.vst), read_sample_sheet(snakemake.input.sheet, counts_table=snakemake.params.counts_table),
-        read_table(snakemake.input.qc), snakemake.params.covariates, os.path.dirname(snakemake.output.pca),
+        read_table(snakemake.input.vst),
+        read_sample_sheet(snakemake.input.sheet, counts_table=snakemake.params.counts_table),
+        read_table(snakemake.input.qc),
+        snakemake.params.covariates,
+        os.path.dirname(snakemake.output.pca),
     )
 
 

@@ -17,8 +17,9 @@ def main(snakemake) -> None:
     groups = {name: [tuple(member) for member in members] for name, members in snakemake.params.groups.items()}
     datasets = list(snakemake.params.datasets)
     write_summary(verdicts, Path(snakemake.output.table).parent, datasets=datasets, groups=groups)
-    write_verdict_page(verdicts, snakemake.output.rst, snakemake.output.html, datasets=datasets,
-                       compare=snakemake.output.compare)
+    write_verdict_page(
+        verdicts, snakemake.output.rst, snakemake.output.html, datasets=datasets, compare=snakemake.output.compare
+    )
 
 
 run_step(main, snakemake, log=snakemake.log[0])

@@ -104,14 +104,11 @@ def select_backend(compat: str, engine: str) -> Backend:
             f"unknown compat mode '{compat}'.", column="de.compat", fix=f"use one of {', '.join(COMPAT_MODES)}."
         )
     if engine not in ENGINES:
-        raise InputError(
-            f"unknown engine '{engine}'.", column="de.engine", fix=f"use one of {', '.join(ENGINES)}."
-        )
+        raise InputError(f"unknown engine '{engine}'.", column="de.engine", fix=f"use one of {', '.join(ENGINES)}.")
     inference = _INFERENCE[compat, engine]
     if compat == "pydeseq2":
         return Backend(compat, DeseqDataSet, inference, DeseqStats, _smallest_kept_base_mean)
-    return Backend(compat, RDeseqDataSet, inference, RDeseqStats,
-                   lambda stats: stats.filter_threshold)
+    return Backend(compat, RDeseqDataSet, inference, RDeseqStats, lambda stats: stats.filter_threshold)
 
 
 def _smallest_kept_base_mean(stats: DeseqStats) -> float:

@@ -187,9 +187,7 @@ def fit_design(
     if list(fitted_matrix.columns) != list(checked.matrix.columns) or not np.array_equal(
         fitted_matrix.to_numpy(dtype=float), checked.matrix.to_numpy()
     ):
-        raise RuntimeError(
-            f"PyDESeq2 built another design matrix from {checked.formula} than the one checked"
-        )
+        raise RuntimeError(f"PyDESeq2 built another design matrix from {checked.formula} than the one checked")
     with threadpool_limits(**ONE_BLAS_THREAD):
         dds.deseq2()
 

@@ -223,9 +223,7 @@ def contrast_results(
     table.loc[tested.index, tested.columns] = tested
     table.insert(0, "gene_name", fit.gene_names)
     table = table.rename_axis("gene_id").reset_index()
-    table = table.sort_values(["padj", "gene_id"], na_position="last", kind="mergesort").reset_index(
-        drop=True
-    )
+    table = table.sort_values(["padj", "gene_id"], na_position="last", kind="mergesort").reset_index(drop=True)
 
     metadata = {
         **fit.metadata,

@@ -84,8 +84,7 @@ def vst(
         subset = ranked[np.round(np.linspace(1, len(ranked), nsub)).astype(int) - 1]
     else:
         subset = np.flatnonzero(base_mean > 0)
-    sub = backend.new_dataset(counts=raw.iloc[subset].T, metadata=metadata, design=formula, n_cpus=n_cpus,
-                              quiet=True)
+    sub = backend.new_dataset(counts=raw.iloc[subset].T, metadata=metadata, design=formula, n_cpus=n_cpus, quiet=True)
     # R estimates size factors on all genes before subsetting; PyDESeq2's own Cook's refit
     # reuses size factors the same way, by setting these three fields.
     sub.obs["size_factors"] = size_factors
@@ -97,9 +96,7 @@ def vst(
 
     if sub.uns["disp_function_type"] == "parametric":
         a0, a1 = sub.uns["trend_coeffs"]
-        values = np.log2(
-            (1 + a1 + 2 * a0 * normed + 2 * np.sqrt(a0 * normed * (1 + a1 + a0 * normed))) / (4 * a0)
-        )
+        values = np.log2((1 + a1 + 2 * a0 * normed + 2 * np.sqrt(a0 * normed * (1 + a1 + a0 * normed))) / (4 * a0))
     else:
         d = sub.uns["mean_disp"]
         values = (2 * np.arcsinh(np.sqrt(d * normed)) - np.log(d) - np.log(4)) / np.log(2)

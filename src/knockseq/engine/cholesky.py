@@ -88,12 +88,12 @@ def _cholesky_solve(matrices: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         for j in range(p):
             factor[j, j] = np.sqrt(matrices[j, j] - (factor[j, :j] ** 2).sum(axis=0))
-            below = matrices[j + 1:, j] - np.einsum("ikg,kg->ig", factor[j + 1:, :j], factor[j, :j])
-            factor[j + 1:, j] = below / factor[j, j]
+            below = matrices[j + 1 :, j] - np.einsum("ikg,kg->ig", factor[j + 1 :, :j], factor[j, :j])
+            factor[j + 1 :, j] = below / factor[j, j]
         for i in range(p):
             earlier = np.einsum("jg,jmg->mg", factor[i, :i], forward[:i])
             forward[i] = (rhs[i] - earlier) / factor[i, i]
         for i in reversed(range(p)):
-            later = np.einsum("jg,jmg->mg", factor[i + 1:, i], solution[i + 1:])
+            later = np.einsum("jg,jmg->mg", factor[i + 1 :, i], solution[i + 1 :])
             solution[i] = (forward[i] - later) / factor[i, i]
     return solution

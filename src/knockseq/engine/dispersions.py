@@ -60,9 +60,7 @@ def genewise_dispersions(
         n_genes dispersions and n_genes booleans: whether the line search converged.
     """
     y, mu_t, design = _genes_by_samples(counts, mu, design, min_mu)
-    log_alpha, iters, initial_lp, last_lp = _fit_disp(
-        y, mu_t, design, np.log(start), None, 1.0, np.log(min_disp / 10)
-    )
+    log_alpha, iters, initial_lp, last_lp = _fit_disp(y, mu_t, design, np.log(start), None, 1.0, np.log(min_disp / 10))
     disp = np.minimum(np.exp(log_alpha), max_disp)
     # moves that raised the log posterior by less than a millionth are not accepted
     no_increase = last_lp < initial_lp + np.abs(initial_lp) / 1e6
@@ -105,16 +103,12 @@ def map_dispersions(
     """
     y, mu_t, design = _genes_by_samples(counts, mu, design, min_mu)
     prior_mean = np.log(trend)
-    log_alpha, iters, _, _ = _fit_disp(
-        y, mu_t, design, np.log(start), prior_mean, prior_var, np.log(min_disp / 10)
-    )
+    log_alpha, iters, _, _ = _fit_disp(y, mu_t, design, np.log(start), prior_mean, prior_var, np.log(min_disp / 10))
     disp = np.exp(log_alpha)
     converged = iters < _MAXIT
     redo = ~converged
     if redo.any():
-        disp[redo] = _fit_disp_grid(
-            y[redo], mu_t[redo], design, max_disp, prior_mean[redo], prior_var
-        )
+        disp[redo] = _fit_disp_grid(y[redo], mu_t[redo], design, max_disp, prior_mean[redo], prior_var)
     return np.clip(disp, min_disp, max_disp), converged
 
 
@@ -135,9 +129,7 @@ def map_start(genewise: np.ndarray, trend: np.ndarray) -> np.ndarray:
     return np.where(genewise > 0.1 * trend, genewise, trend)
 
 
-def dispersion_outliers(
-    genewise: np.ndarray, trend: np.ndarray, var_log_disp: float
-) -> np.ndarray:
+def dispersion_outliers(genewise: np.ndarray, trend: np.ndarray, var_log_disp: float) -> np.ndarray:
     """Genes that keep their gene-wise estimate instead of the MAP one (``outlierSD = 2``).
 
     Parameters
@@ -191,10 +183,7 @@ def _log_posterior(
     cr_term = -0.5 * np.log(np.linalg.det(_cox_reid_matrix(1.0 / (1.0 / mu + alpha), design)))
     inv_alpha = 1.0 / alpha
     ll_part = np.sum(
-        gammaln(y + inv_alpha)
-        - gammaln(inv_alpha)
-        - y * np.log(mu + inv_alpha)
-        - inv_alpha * np.log(1.0 + mu * alpha),
+        gammaln(y + inv_alpha) - gammaln(inv_alpha) - y * np.log(mu + inv_alpha) - inv_alpha * np.log(1.0 + mu * alpha),
         axis=1,
     )
     prior_part = 0.0 if prior_mean is None else -0.5 * (log_alpha - prior_mean) ** 2 / prior_var
@@ -255,8 +244,13 @@ def _fit_disp(
     """
     parts = [
         _fit_disp_rows(
-            y[rows], mu[rows], design, log_alpha[rows],
-            None if prior_mean is None else prior_mean[rows], prior_var, min_log_alpha,
+            y[rows],
+            mu[rows],
+            design,
+            log_alpha[rows],
+            None if prior_mean is None else prior_mean[rows],
+            prior_var,
+            min_log_alpha,
         )
         for rows in (slice(i, i + chunk) for i in range(0, len(y), chunk))
     ]
@@ -340,9 +334,7 @@ def _fit_disp_grid(
     delta = grid[1] - grid[0]
 
     def best(values: np.ndarray) -> np.ndarray:
-        lps = np.column_stack(
-            [_log_posterior(values[:, t], y, mu, design, prior_mean, prior_var) for t in range(20)]
-        )
+        lps = np.column_stack([_log_posterior(values[:, t], y, mu, design, prior_mean, prior_var) for t in range(20)])
         return values[np.arange(len(values)), np.argmax(lps, axis=1)]
 
     a_hat = best(np.broadcast_to(grid, (len(y), 20)))

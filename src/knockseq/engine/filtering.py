@@ -6,8 +6,8 @@ rejections exceed the curve's maximum minus the RMS of its residuals. PyDESeq2 f
 idea with its own smoother (another neighbourhood, robustness weighting and number of fits than
 R's ``clowess``) and lands on other thresholds (stock PyDESeq2 filters airway ``~ cell + dex``
 at baseMean 2.90, R at 4.503, alpha 0.1, though its p-values differ too). This module ports the
-rule, ``p.adjust(method = "BH")`` (:mod:`knockseq.multitest`) and ``stats::lowess`` (stats/src/lowess.c), so the padj are
-R's to 1e-12.
+rule, ``p.adjust(method = "BH")`` (:mod:`knockseq.multitest`) and ``stats::lowess``
+(stats/src/lowess.c), so the padj are R's to 1e-12.
 """
 
 from __future__ import annotations
@@ -60,9 +60,7 @@ def _lowest(
     return float(np.sum(w * y[window]))
 
 
-def lowess(
-    x: np.ndarray, y: np.ndarray, f: float = 2 / 3, iter: int = 3, delta: float | None = None
-) -> np.ndarray:
+def lowess(x: np.ndarray, y: np.ndarray, f: float = 2 / 3, iter: int = 3, delta: float | None = None) -> np.ndarray:
     """R's ``stats::lowess`` (Cleveland's ``clowess``): robust locally weighted linear fit.
 
     Parameters
@@ -133,9 +131,7 @@ def lowess(
     return fitted
 
 
-def r_independent_filtering(
-    base_mean: np.ndarray, pvalue: np.ndarray, alpha: float = 0.1
-) -> tuple[np.ndarray, float]:
+def r_independent_filtering(base_mean: np.ndarray, pvalue: np.ndarray, alpha: float = 0.1) -> tuple[np.ndarray, float]:
     """Adjusted p-values with DESeq2's independent filtering on the mean of normalised counts.
 
     ``pvalueAdjustment`` of R/results.R: BH within each of 50 baseMean quantile filters from the

@@ -168,7 +168,15 @@ def irls(
     mu = sf * np.exp(design @ beta.T)
     for g in np.flatnonzero(fallback):
         beta[g], mu[:, g], hat[:, g], converged[g] = irls_solver(
-            counts[:, g], size_factors, design, disp[g], min_mu=min_mu, beta_tol=beta_tol,
-            min_beta=min_beta, max_beta=max_beta, optimizer=optimizer, maxiter=1,
+            counts[:, g],
+            size_factors,
+            design,
+            disp[g],
+            min_mu=min_mu,
+            beta_tol=beta_tol,
+            min_beta=min_beta,
+            max_beta=max_beta,
+            optimizer=optimizer,
+            maxiter=1,
         )
     return beta, mu, hat, converged

@@ -94,10 +94,10 @@ class RInference(DefaultInference):
             raise NotImplementedError("DESeq2 always applies the Cox-Reid adjustment")
         if prior_reg:
             start = alpha_hat if init is None else init
-            return map_dispersions(counts, mu, design_matrix, alpha_hat, prior_disp_var, start,
-                                   min_disp, max_disp, self.min_mu)
-        return genewise_dispersions(counts, mu, design_matrix, alpha_hat, min_disp, max_disp,
-                                    self.min_mu)
+            return map_dispersions(
+                counts, mu, design_matrix, alpha_hat, prior_disp_var, start, min_disp, max_disp, self.min_mu
+            )
+        return genewise_dispersions(counts, mu, design_matrix, alpha_hat, min_disp, max_disp, self.min_mu)
 
     def wald_test(
         self,
@@ -188,8 +188,18 @@ class _Batched:
         optimizer: Literal["BFGS", "L-BFGS-B"] = "L-BFGS-B",
         maxiter: int = 250,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        return irls(counts, size_factors, np.asarray(design_matrix, dtype=float), disp, min_mu,
-                    beta_tol, min_beta, max_beta, optimizer, maxiter)
+        return irls(
+            counts,
+            size_factors,
+            np.asarray(design_matrix, dtype=float),
+            disp,
+            min_mu,
+            beta_tol,
+            min_beta,
+            max_beta,
+            optimizer,
+            maxiter,
+        )
 
     def lin_reg_mu(  # noqa: D102 (PyDESeq2's signature and docstring)
         self, counts: np.ndarray, size_factors: np.ndarray, design_matrix: np.ndarray, min_mu: float
@@ -208,8 +218,14 @@ class _Batched:
         shrink_index: int,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         beta, variance, converged = shrink_map(
-            np.asarray(design_matrix, dtype=float), counts, size, offset, prior_no_shrink_scale,
-            prior_scale, shrink_index, mle=self.mle,
+            np.asarray(design_matrix, dtype=float),
+            counts,
+            size,
+            offset,
+            prior_no_shrink_scale,
+            prior_scale,
+            shrink_index,
+            mle=self.mle,
         )
         # PyDESeq2 reads the (k, k) entry of each inverse Hessian only, and only that is computed
         inv_hessian = np.full((len(beta), beta.shape[1], beta.shape[1]), np.nan)

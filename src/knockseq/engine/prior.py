@@ -29,9 +29,7 @@ _BREAKS = np.arange(-20, 21) / 2  # the simulation's histogram breaks, -20:20/2
 _SIMULATION = "prior_var_simulation.tsv.gz"
 
 
-def prior_variance(
-    genewise: np.ndarray, trend: np.ndarray, min_disp: float, df: int
-) -> tuple[float, float]:
+def prior_variance(genewise: np.ndarray, trend: np.ndarray, min_disp: float, df: int) -> tuple[float, float]:
     """``varLogDispEsts`` and the prior variance, as ``estimateDispersionsPriorVar``.
 
     Only genes with a gene-wise dispersion of at least ``100 * min_disp`` count.
@@ -180,10 +178,7 @@ def _simulated_prior_var(residuals: np.ndarray, df: int) -> float:
     for i, simulated_density in enumerate(_simulated_densities(df)):
         both = np.concatenate([observed_density, simulated_density])
         small = both[both > 0].min()
-        kl[i] = np.sum(
-            observed_density
-            * (np.log(observed_density + small) - np.log(simulated_density + small))
-        )
+        kl[i] = np.sum(observed_density * (np.log(observed_density + small) - np.log(simulated_density + small)))
     fine_grid = np.linspace(0, 8, 1000)
     smoothed = _loess(var_grid, kl, fine_grid, span=0.2)
     return max(float(fine_grid[np.argmin(smoothed)]), 0.25)

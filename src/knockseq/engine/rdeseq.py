@@ -48,9 +48,7 @@ class RDeseqDataSet(DeseqDataSet):
     follow R's ``refitWithoutOutliers``.
     """
 
-    def __init__(
-        self, *, inference: RInference | None = None, n_cpus: int | None = None, **kwargs: Any
-    ) -> None:
+    def __init__(self, *, inference: RInference | None = None, n_cpus: int | None = None, **kwargs: Any) -> None:
         if inference is None:
             inference = RInference(n_cpus=n_cpus)
         elif not isinstance(inference, RInference):
@@ -99,9 +97,7 @@ class RDeseqDataSet(DeseqDataSet):
             warnings.warn(PARAMETRIC_FIT_FAILED, UserWarning, stacklevel=2)
             self._fit_mean_dispersion_trend(vst)
             return
-        self.uns["vst_trend_coeffs" if vst else "trend_coeffs"] = pd.Series(
-            coeffs, index=["a0", "a1"]
-        )
+        self.uns["vst_trend_coeffs" if vst else "trend_coeffs"] = pd.Series(coeffs, index=["a0", "a1"])
         if not vst:
             self.uns["disp_function_type"] = "parametric"
             fitted = np.full(self.n_vars, np.nan)

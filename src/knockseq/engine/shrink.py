@@ -25,8 +25,16 @@ from knockseq.engine.cholesky import gram, spd_solve
 __all__ = ["shrink_map"]
 
 
-def _objective(beta: np.ndarray, design: np.ndarray, counts: np.ndarray, size: np.ndarray,
-               offset: np.ndarray, sigma: float, scale: np.ndarray | float, k: int) -> np.ndarray:
+def _objective(
+    beta: np.ndarray,
+    design: np.ndarray,
+    counts: np.ndarray,
+    size: np.ndarray,
+    offset: np.ndarray,
+    sigma: float,
+    scale: np.ndarray | float,
+    k: int,
+) -> np.ndarray:
     """Negative log posterior of each gene (``pydeseq2.utils.nbinomFn``): n_genes values."""
     eta = design @ beta.T  # n_samples x n_genes
     # log(size + mean), as numpy's vectorised exp and log (logaddexp is 4x slower); a mean that
@@ -39,9 +47,16 @@ def _objective(beta: np.ndarray, design: np.ndarray, counts: np.ndarray, size: n
     return nll + beta**2 @ others / (2 * sigma**2) + np.log1p((beta[:, k] / scale) ** 2)
 
 
-def _derivatives(beta: np.ndarray, design: np.ndarray, counts: np.ndarray, size: np.ndarray,
-                 offset: np.ndarray, sigma: float, scale: np.ndarray | float, k: int
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _derivatives(
+    beta: np.ndarray,
+    design: np.ndarray,
+    counts: np.ndarray,
+    size: np.ndarray,
+    offset: np.ndarray,
+    sigma: float,
+    scale: np.ndarray | float,
+    k: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradient and Hessian of ``_objective``, the Hessian as a positive definite part plus a rank one.
 
     Returns
@@ -69,8 +84,9 @@ def _derivatives(beta: np.ndarray, design: np.ndarray, counts: np.ndarray, size:
     return gradient, majorised, -4 * b2 / (s2 + b2) ** 2
 
 
-def _newton(beta: np.ndarray, args: tuple, tol: float, maxiter: int, stop: np.ndarray | None = None
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _newton(
+    beta: np.ndarray, args: tuple, tol: float, maxiter: int, stop: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Damped Newton from ``beta`` (n_genes x p) for every gene.
 
     ``stop`` (n_genes values, optional): a gene whose objective falls below its value stops
@@ -280,10 +296,18 @@ def _starts(design: np.ndarray, counts: np.ndarray, offset: np.ndarray, k: int) 
     return ls_start, zero_start
 
 
-def shrink_map(design: np.ndarray, counts: np.ndarray, size: np.ndarray, offset: np.ndarray,
-               prior_no_shrink_scale: float, prior_scale: float, shrink_index: int,
-               mle: np.ndarray | None = None, tol: float = 1e-10, maxiter: int = 200
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def shrink_map(
+    design: np.ndarray,
+    counts: np.ndarray,
+    size: np.ndarray,
+    offset: np.ndarray,
+    prior_no_shrink_scale: float,
+    prior_scale: float,
+    shrink_index: int,
+    mle: np.ndarray | None = None,
+    tol: float = 1e-10,
+    maxiter: int = 200,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every gene's apeGLM MAP coefficients and posterior variance of the shrunk one.
 
     ``nbinomGLM`` returns the whole inverse Hessian; PyDESeq2 reads its (k, k) entry only.
@@ -360,7 +384,12 @@ def shrink_map(design: np.ndarray, counts: np.ndarray, size: np.ndarray, offset:
     two_modes[searched] = ~same & ((np.abs(beta[searched] - other).max(axis=1) > 0.01) | ~other_converged)
     for g in np.flatnonzero(two_modes):
         beta[g], inv_hessian, converged[g] = nbinomGLM(
-            design, counts[:, g], size[g], offset, prior_no_shrink_scale, prior_scale,
+            design,
+            counts[:, g],
+            size[g],
+            offset,
+            prior_no_shrink_scale,
+            prior_scale,
             shrink_index=shrink_index,
         )
         variance[g] = inv_hessian[shrink_index, shrink_index]

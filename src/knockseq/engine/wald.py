@@ -129,9 +129,7 @@ def cooks_outliers(
     return outlier
 
 
-def is_single_two_level_factor(
-    design: object, variables: Iterable[str], obs: pd.DataFrame
-) -> bool:
+def is_single_two_level_factor(design: object, variables: Iterable[str], obs: pd.DataFrame) -> bool:
     """Whether a design formula has one variable, a factor with two levels (as R sees it).
 
     Parameters

@@ -12,14 +12,14 @@ import pandas as pd
 from knockseq.enrichment import one_id_per_symbol
 from knockseq.genesets import er_core_genes
 from knockseq.plots.style import (
-    OKABE_ITO,
     CYCLE,
     DE_COLOURS,
-    LABEL_COLOURS,
     FONT_SIZE,
+    LABEL_COLOURS,
+    OKABE_ITO,
+    adjust_labels,
     pyplot,
     write_figure,
-    adjust_labels,
 )
 from knockseq.verdict import ESR1
 
@@ -57,7 +57,8 @@ def label_genes(de_table: pd.DataFrame, knockdown: Mapping[str, Any]) -> pd.Data
 def _de_class(table: pd.DataFrame, alpha: float) -> pd.Series:
     significant = table["padj"].lt(alpha).fillna(False).astype(bool)
     return pd.Series(
-        np.where(~significant, "not significant", np.where(table["log2FoldChange"] < 0, "down", "up")), index=table.index
+        np.where(~significant, "not significant", np.where(table["log2FoldChange"] < 0, "down", "up")),
+        index=table.index,
     )
 
 
@@ -65,8 +66,16 @@ def _labelled_scatter(ax, values: pd.DataFrame, x: str, y: str, alpha: float) ->
     """Points coloured by DE class, labelled genes on top with non-overlapping labels."""
     for cls, colour in DE_COLOURS.items():
         part = values[(values["class"] == cls) & values["label"].isna()]
-        ax.scatter(part[x], part[y], s=8, color=colour, alpha=0.6, linewidths=0,
-                   label=f"{cls} (padj < {alpha:g})" if cls != "not significant" else cls, rasterized=len(part) > 5000)
+        ax.scatter(
+            part[x],
+            part[y],
+            s=8,
+            color=colour,
+            alpha=0.6,
+            linewidths=0,
+            label=f"{cls} (padj < {alpha:g})" if cls != "not significant" else cls,
+            rasterized=len(part) > 5000,
+        )
     labelled = values[values["label"].notna()]
     texts = []
     for kind, colour in LABEL_COLOURS.items():
@@ -189,16 +198,31 @@ def target_counts(normalized: pd.DataFrame, knockdown: Mapping[str, Any], groups
         if gene_id is None or str(gene_id) not in table.index:
             continue
         for sample, group in groups.items():
-            rows.append((str(gene_id), target.get("gene_name") or str(gene_id), sample, group,
-                         float(table.at[str(gene_id), sample])))
+            rows.append(
+                (
+                    str(gene_id),
+                    target.get("gene_name") or str(gene_id),
+                    sample,
+                    group,
+                    float(table.at[str(gene_id), sample]),
+                )
+            )
     values = pd.DataFrame(rows, columns=["gene_id", "gene_name", "sample", "group", "normalized_count"])
     genes = list(dict.fromkeys(values["gene_id"]))
     levels = list(dict.fromkeys(groups))
-    fig, axes = plt.subplots(1, max(len(genes), 1), figsize=(1.2 + 2.6 * max(len(genes), 1), 4.2),
-                             layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(
+        1, max(len(genes), 1), figsize=(1.2 + 2.6 * max(len(genes), 1), 4.2), layout="constrained", squeeze=False
+    )
     if not genes:
-        axes[0, 0].text(0.5, 0.5, "no knockdown target in this contrast\n(a treatment, or targets absent)",
-                        ha="center", va="center", fontsize=FONT_SIZE, transform=axes[0, 0].transAxes)
+        axes[0, 0].text(
+            0.5,
+            0.5,
+            "no knockdown target in this contrast\n(a treatment, or targets absent)",
+            ha="center",
+            va="center",
+            fontsize=FONT_SIZE,
+            transform=axes[0, 0].transAxes,
+        )
         axes[0, 0].set_axis_off()
     for ax, gene in zip(axes[0], genes):
         part = values[values["gene_id"] == gene]
@@ -218,8 +242,14 @@ def target_counts(normalized: pd.DataFrame, knockdown: Mapping[str, Any], groups
     return fig, values
 
 
-def write_de_plots(de_table: pd.DataFrame, metadata: Mapping[str, Any], knockdown: Mapping[str, Any],
-                   normalized: pd.DataFrame, samples: pd.DataFrame, out_dir: str | os.PathLike) -> None:
+def write_de_plots(
+    de_table: pd.DataFrame,
+    metadata: Mapping[str, Any],
+    knockdown: Mapping[str, Any],
+    normalized: pd.DataFrame,
+    samples: pd.DataFrame,
+    out_dir: str | os.PathLike,
+) -> None:
     """Write a contrast's volcano, MA, p-value histogram and knockdown-target plots.
 
     Parameters

@@ -12,7 +12,7 @@ import pandas as pd
 
 from knockseq.enrichment import gsea_ranking, one_id_per_symbol
 from knockseq.genesets import er_core_genes
-from knockseq.plots.style import OKABE_ITO, CYCLE, FONT_SIZE, pyplot, write_figure, adjust_labels
+from knockseq.plots.style import CYCLE, FONT_SIZE, OKABE_ITO, adjust_labels, pyplot, write_figure
 from knockseq.verdict import ER_SETS, HALLMARK_ER_SETS
 
 
@@ -49,8 +49,9 @@ def enrichment_score(curve: np.ndarray) -> float:
     return float(top if abs(top) >= abs(bottom) else bottom)
 
 
-def gsea_curves(de_table: pd.DataFrame, gene_sets: Mapping[str, Sequence[str]], gsea: pd.DataFrame, ranking: str,
-                title: str):
+def gsea_curves(
+    de_table: pd.DataFrame, gene_sets: Mapping[str, Sequence[str]], gsea: pd.DataFrame, ranking: str, title: str
+):
     """Running-score curves of the tested ER sets (hallmark EARLY, LATE, the ER core set).
 
     Parameters
@@ -82,24 +83,46 @@ def gsea_curves(de_table: pd.DataFrame, gene_sets: Mapping[str, Sequence[str]], 
     frames = []
     for name in sets:
         curve = running_score(ranks, gene_sets[name])
-        frames.append(pd.DataFrame({
-            "gene_set": name, "rank": np.arange(1, len(ranks) + 1), "gene": ranks.index, "metric": ranks.to_numpy(),
-            "hit": ranks.index.isin(list(gene_sets[name])), "running_score": curve,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "gene_set": name,
+                    "rank": np.arange(1, len(ranks) + 1),
+                    "gene": ranks.index,
+                    "metric": ranks.to_numpy(),
+                    "hit": ranks.index.isin(list(gene_sets[name])),
+                    "running_score": curve,
+                }
+            )
+        )
     columns = ["gene_set", "rank", "gene", "metric", "hit", "running_score"]
     values = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     if not sets:
         fig, ax = plt.subplots(figsize=(7, 2.5), layout="constrained")
         untested = gsea[gsea["gene_set"].isin(ER_SETS)]
         detail = "; ".join(f"{r.gene_set}: {r.matched_size} genes ranked" for r in untested.itertuples())
-        ax.text(0.5, 0.5, f"No ER gene set was tested in this contrast\n({detail or 'none configured'};\n"
-                "see gsea.min_size / gsea.max_size)", ha="center", va="center", fontsize=FONT_SIZE,
-                transform=ax.transAxes, wrap=True)
+        ax.text(
+            0.5,
+            0.5,
+            f"No ER gene set was tested in this contrast\n({detail or 'none configured'};\n"
+            "see gsea.min_size / gsea.max_size)",
+            ha="center",
+            va="center",
+            fontsize=FONT_SIZE,
+            transform=ax.transAxes,
+            wrap=True,
+        )
         ax.set_axis_off()
         fig.suptitle(f"{title}: GSEA of the ER gene sets", fontsize=FONT_SIZE + 1)
         return fig, values
-    fig, axes = plt.subplots(len(sets) + 1, 1, figsize=(7, 2.6 * len(sets) + 2),
-                             height_ratios=[3] * len(sets) + [1.4], sharex=True, layout="constrained")
+    fig, axes = plt.subplots(
+        len(sets) + 1,
+        1,
+        figsize=(7, 2.6 * len(sets) + 2),
+        height_ratios=[3] * len(sets) + [1.4],
+        sharex=True,
+        layout="constrained",
+    )
     x = np.arange(1, len(ranks) + 1)
     for i, (ax, name) in enumerate(zip(axes, sets)):
         part = values[values["gene_set"] == name]
@@ -110,8 +133,9 @@ def gsea_curves(de_table: pd.DataFrame, gene_sets: Mapping[str, Sequence[str]], 
         ax.vlines(x[part["hit"].to_numpy()], low, low + 0.08 * (high - low), color="black", linewidth=0.6)
         ax.set_ylim(low, high)
         row = tested.loc[name]
-        ax.set_title(f"{name}\nNES {row['NES']:.2f}, FDR {row['fdr']:.2g} ({int(row['matched_size'])} genes)",
-                     fontsize=FONT_SIZE)
+        ax.set_title(
+            f"{name}\nNES {row['NES']:.2f}, FDR {row['fdr']:.2g} ({int(row['matched_size'])} genes)", fontsize=FONT_SIZE
+        )
         ax.set_ylabel("running ES", fontsize=FONT_SIZE)
     metric = ranks.to_numpy()
     axes[-1].fill_between(x, metric, color="0.5", linewidth=0)
@@ -138,11 +162,26 @@ def gsea_dots(gsea: pd.DataFrame, title: str):
     values["er_set"] = values["gene_set"].isin(ER_SETS)
     fig, ax = plt.subplots(figsize=(7, 5.5), layout="constrained")
     other = values[~values["er_set"]]
-    ax.scatter(other["NES"], other["neg_log10_fdr"], s=30, color="#BBBBBB", edgecolors="0.4", linewidths=0.4,
-               label="other sets")
+    ax.scatter(
+        other["NES"],
+        other["neg_log10_fdr"],
+        s=30,
+        color="#BBBBBB",
+        edgecolors="0.4",
+        linewidths=0.4,
+        label="other sets",
+    )
     er = values[values["er_set"]]
-    ax.scatter(er["NES"], er["neg_log10_fdr"], s=60, color=OKABE_ITO["vermillion"], edgecolors="black",
-               linewidths=0.6, label="ER sets", zorder=3)
+    ax.scatter(
+        er["NES"],
+        er["neg_log10_fdr"],
+        s=60,
+        color=OKABE_ITO["vermillion"],
+        edgecolors="black",
+        linewidths=0.6,
+        label="ER sets",
+        zorder=3,
+    )
     texts = [ax.text(r.NES, r.neg_log10_fdr, r.gene_set.replace("HALLMARK_", ""), fontsize=9) for r in er.itertuples()]
     adjust_labels(ax, texts, values["NES"], values["neg_log10_fdr"])
     ax.axhline(1, color=OKABE_ITO["blue"], linestyle="--", linewidth=0.8, label="FDR 0.1")
@@ -152,7 +191,9 @@ def gsea_dots(gsea: pd.DataFrame, title: str):
     ax.set_title(f"{title}: every tested gene set ({len(values)})", fontsize=FONT_SIZE + 1)
     ax.legend(fontsize=9, frameon=False)
     if values.empty:
-        ax.text(0.5, 0.5, "no gene set was tested", ha="center", va="center", transform=ax.transAxes, fontsize=FONT_SIZE)
+        ax.text(
+            0.5, 0.5, "no gene set was tested", ha="center", va="center", transform=ax.transAxes, fontsize=FONT_SIZE
+        )
     return fig, values
 
 
@@ -187,12 +228,16 @@ def leading_edge_genes(de_table: pd.DataFrame, gsea: pd.DataFrame) -> pd.DataFra
     else:
         sources = {gene: ["ER core genes present"] for gene in er_core_genes()}
     symbols = one_id_per_symbol(de_table)
-    rows = [(symbols.at[g, "gene_id"], g, ",".join(s), symbols.at[g, "log2FoldChange"])
-            for g, s in sources.items() if g in symbols.index]
+    rows = [
+        (symbols.at[g, "gene_id"], g, ",".join(s), symbols.at[g, "log2FoldChange"])
+        for g, s in sources.items()
+        if g in symbols.index
+    ]
     genes = pd.DataFrame(rows, columns=["gene_id", "gene_name", "source", "log2FoldChange"])
     genes["log2FoldChange"] = genes["log2FoldChange"].astype(float)
-    return genes.sort_values(["log2FoldChange", "gene_name"], ascending=[False, True], na_position="last",
-                             kind="mergesort").reset_index(drop=True)
+    return genes.sort_values(
+        ["log2FoldChange", "gene_name"], ascending=[False, True], na_position="last", kind="mergesort"
+    ).reset_index(drop=True)
 
 
 def leading_edge_heatmap(genes: pd.DataFrame, vst: pd.DataFrame, groups: pd.Series, title: str):
@@ -231,15 +276,29 @@ def leading_edge_heatmap(genes: pd.DataFrame, vst: pd.DataFrame, groups: pd.Seri
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(spread > 0, (data - data.mean(axis=1, keepdims=True)) / spread, np.nan)
     n_genes, n_samples = z.shape
-    values = genes.loc[genes.index.repeat(n_samples)].reset_index(drop=True).assign(
-        sample=samples * n_genes, group=list(groups.to_numpy()) * n_genes, vst=data.ravel(), z_score=z.ravel())
+    values = (
+        genes.loc[genes.index.repeat(n_samples)]
+        .reset_index(drop=True)
+        .assign(sample=samples * n_genes, group=list(groups.to_numpy()) * n_genes, vst=data.ravel(), z_score=z.ravel())
+    )
     levels = list(dict.fromkeys(groups))
     height = 2.2 + 0.15 * max(n_genes, 4)
-    fig, (bar_ax, ax) = plt.subplots(2, 1, figsize=(3.5 + 0.45 * n_samples, height), layout="constrained",
-                                     height_ratios=[0.35, height - 0.35], sharex=True)
+    fig, (bar_ax, ax) = plt.subplots(
+        2,
+        1,
+        figsize=(3.5 + 0.45 * n_samples, height),
+        layout="constrained",
+        height_ratios=[0.35, height - 0.35],
+        sharex=True,
+    )
     codes = np.array([levels.index(g) for g in groups])[None, :]
-    bar_ax.imshow(codes, aspect="auto", cmap=ListedColormap([CYCLE[i % len(CYCLE)] for i in range(len(levels))]),
-                  vmin=-0.5, vmax=len(levels) - 0.5)
+    bar_ax.imshow(
+        codes,
+        aspect="auto",
+        cmap=ListedColormap([CYCLE[i % len(CYCLE)] for i in range(len(levels))]),
+        vmin=-0.5,
+        vmax=len(levels) - 0.5,
+    )
     bar_ax.set_yticks([])
     bar_ax.tick_params(axis="x", length=0)
     for i, level in enumerate(levels):
@@ -252,18 +311,34 @@ def leading_edge_heatmap(genes: pd.DataFrame, vst: pd.DataFrame, groups: pd.Seri
         ax.set_yticks(range(n_genes), genes["gene_name"], fontsize=max(5, min(9, 400 / n_genes)))
         fig.colorbar(image, ax=ax, label="row z-score of VST", shrink=min(1.0, 6 / height))
     else:
-        ax.text(0.5, 0.5, "no ER gene of this contrast is in the VST table", ha="center", va="center",
-                fontsize=FONT_SIZE, transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            "no ER gene of this contrast is in the VST table",
+            ha="center",
+            va="center",
+            fontsize=FONT_SIZE,
+            transform=ax.transAxes,
+        )
         ax.set_yticks([])
     ax.set_xticks(range(n_samples), samples, rotation=45, ha="right", fontsize=FONT_SIZE - 1)
-    source = "ER core genes present (no ER hallmark set tested)" if (
-        genes["source"].eq("ER core genes present").any()) else "leading-edge genes of the ER sets"
+    source = (
+        "ER core genes present (no ER hallmark set tested)"
+        if (genes["source"].eq("ER core genes present").any())
+        else "leading-edge genes of the ER sets"
+    )
     fig.suptitle(f"{title}\n{source} ({n_genes})", fontsize=FONT_SIZE + 1)
     return fig, values
 
 
-def write_gsea_plots(de_table: pd.DataFrame, gene_sets: Mapping[str, Sequence[str]], gsea: pd.DataFrame,
-                     ranking: str, name: str, out_dir: str | os.PathLike) -> None:
+def write_gsea_plots(
+    de_table: pd.DataFrame,
+    gene_sets: Mapping[str, Sequence[str]],
+    gsea: pd.DataFrame,
+    ranking: str,
+    name: str,
+    out_dir: str | os.PathLike,
+) -> None:
     """Write a contrast's ER running-score curves and the dot plot of every tested set.
 
     Parameters as :func:`gsea_curves`; ``name`` is the contrast, ``out_dir`` the folder of
@@ -273,8 +348,14 @@ def write_gsea_plots(de_table: pd.DataFrame, gene_sets: Mapping[str, Sequence[st
     write_figure(*gsea_dots(gsea, name), os.path.join(out_dir, "gsea_sets"))
 
 
-def write_leading_edge_plot(de_table: pd.DataFrame, gsea: pd.DataFrame, vst: pd.DataFrame,
-                            metadata: Mapping[str, Any], samples: pd.DataFrame, stem: str | os.PathLike) -> None:
+def write_leading_edge_plot(
+    de_table: pd.DataFrame,
+    gsea: pd.DataFrame,
+    vst: pd.DataFrame,
+    metadata: Mapping[str, Any],
+    samples: pd.DataFrame,
+    stem: str | os.PathLike,
+) -> None:
     """Write a contrast's ER gene heatmap (:func:`leading_edge_heatmap`) as ``stem.{png,svg,tsv}``.
 
     The contrast's samples (``metadata["samples"]``) are grouped reference first, then test,

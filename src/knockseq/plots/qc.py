@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 
 from knockseq.plots.style import (
-    OKABE_ITO,
     CYCLE,
-    PCA_TOP_GENES,
     FONT_SIZE,
+    OKABE_ITO,
+    PCA_TOP_GENES,
+    adjust_labels,
     pyplot,
     write_figure,
-    adjust_labels,
 )
 
 if TYPE_CHECKING:  # knockseq.de imports PyDESeq2, which only the fit plots need
@@ -59,10 +59,16 @@ def pca(vst: pd.DataFrame, samples: pd.DataFrame, colour: str, shape: str | None
     percent = 100 * s**2 / np.sum(s**2)
     sheet = samples.set_index("sample").loc[names]
     columns = [colour] + ([shape] if shape else [])
-    values = pd.DataFrame({"sample": names, **{c: sheet[c].to_numpy() for c in columns},
-                           "PC1": scores[:, 0], "PC2": scores[:, 1] if scores.shape[1] > 1 else 0.0,
-                           "PC1_percent_variance": percent[0],
-                           "PC2_percent_variance": percent[1] if len(percent) > 1 else 0.0})
+    values = pd.DataFrame(
+        {
+            "sample": names,
+            **{c: sheet[c].to_numpy() for c in columns},
+            "PC1": scores[:, 0],
+            "PC2": scores[:, 1] if scores.shape[1] > 1 else 0.0,
+            "PC1_percent_variance": percent[0],
+            "PC2_percent_variance": percent[1] if len(percent) > 1 else 0.0,
+        }
+    )
     markers = ["o", "s", "^", "D", "v", "P", "X", "*"]
     levels = list(dict.fromkeys(values[colour]))
     shapes = list(dict.fromkeys(values[shape])) if shape else [None]
@@ -73,9 +79,19 @@ def pca(vst: pd.DataFrame, samples: pd.DataFrame, colour: str, shape: str | None
             if part.empty:
                 continue
             label = f"{level}" + (f", {shape} {form}" if shape else "")
-            ax.scatter(part["PC1"], part["PC2"], s=70, color=CYCLE[i % len(CYCLE)], marker=markers[j % len(markers)],
-                       edgecolors="black", linewidths=0.5, label=label)
-    adjust_labels(ax, [ax.text(r.PC1, r.PC2, r.sample, fontsize=9) for r in values.itertuples()], values["PC1"], values["PC2"])
+            ax.scatter(
+                part["PC1"],
+                part["PC2"],
+                s=70,
+                color=CYCLE[i % len(CYCLE)],
+                marker=markers[j % len(markers)],
+                edgecolors="black",
+                linewidths=0.5,
+                label=label,
+            )
+    adjust_labels(
+        ax, [ax.text(r.PC1, r.PC2, r.sample, fontsize=9) for r in values.itertuples()], values["PC1"], values["PC2"]
+    )
     ax.set_xlabel(f"PC1: {percent[0]:.1f}% of variance", fontsize=FONT_SIZE)
     ax.set_ylabel(f"PC2: {values['PC2_percent_variance'].iloc[0]:.1f}% of variance", fontsize=FONT_SIZE)
     ax.set_title(f"PCA of the blind VST ({len(top)} most variable genes)", fontsize=FONT_SIZE + 1)
@@ -101,10 +117,12 @@ def sample_distances(vst: pd.DataFrame):
     ordered = [names[i] for i in order]
     values = pd.DataFrame(matrix, columns=ordered).assign(sample=ordered)[["sample", *ordered]]
     n = len(names)
-    fig, (tree_ax, ax) = plt.subplots(1, 2, figsize=(3.5 + 0.55 * n, 2.2 + 0.45 * n), width_ratios=[1, 3],
-                                      layout="constrained")
-    hierarchy.dendrogram(tree, ax=tree_ax, orientation="left", no_labels=True, color_threshold=0,
-                         above_threshold_color="black")
+    fig, (tree_ax, ax) = plt.subplots(
+        1, 2, figsize=(3.5 + 0.55 * n, 2.2 + 0.45 * n), width_ratios=[1, 3], layout="constrained"
+    )
+    hierarchy.dendrogram(
+        tree, ax=tree_ax, orientation="left", no_labels=True, color_threshold=0, above_threshold_color="black"
+    )
     tree_ax.invert_yaxis()  # dendrogram leaves run bottom-up; the heatmap rows top-down
     tree_ax.set_axis_off()
     image = ax.imshow(matrix, cmap="viridis")
@@ -138,14 +156,27 @@ def library_sizes(qc: pd.DataFrame):
     values["percent_assigned"] = 100 * values["assigned"] / values["total"] if unassigned else np.nan
     fig, ax = plt.subplots(figsize=(max(6, 1.5 + 0.6 * len(values)), 4.8), layout="constrained")
     bottom = np.zeros(len(values))
-    colours = [OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["sky_blue"], OKABE_ITO["vermillion"],
-               OKABE_ITO["green"], OKABE_ITO["purple"], OKABE_ITO["yellow"], "#BBBBBB"]
+    colours = [
+        OKABE_ITO["blue"],
+        OKABE_ITO["orange"],
+        OKABE_ITO["sky_blue"],
+        OKABE_ITO["vermillion"],
+        OKABE_ITO["green"],
+        OKABE_ITO["purple"],
+        OKABE_ITO["yellow"],
+        "#BBBBBB",
+    ]
     for i, column in enumerate(["assigned", *unassigned]):
         heights = values[column].to_numpy(dtype=float) / 1e6
         if column != "assigned" and not heights.any():
             continue
-        ax.bar(values["sample"], heights, bottom=bottom, color=colours[i % len(colours)],
-               label=column.replace("unassigned_", "unassigned: ").replace("_", " "))
+        ax.bar(
+            values["sample"],
+            heights,
+            bottom=bottom,
+            color=colours[i % len(colours)],
+            label=column.replace("unassigned_", "unassigned: ").replace("_", " "),
+        )
         bottom += heights
     if unassigned:
         for i, (top, rate) in enumerate(zip(bottom, values["percent_assigned"])):
@@ -162,9 +193,12 @@ def library_sizes(qc: pd.DataFrame):
 #: Columns of the fitted dataset's ``var`` (PyDESeq2 0.5) drawn by :func:`dispersion_estimates`,
 #: -> the name of the values column.
 DISPERSION_COLUMNS = {
-    "_normed_means": "baseMean", "genewise_dispersions": "genewise_dispersion",
-    "fitted_dispersions": "fitted_dispersion", "MAP_dispersions": "MAP_dispersion",
-    "dispersions": "final_dispersion", "_outlier_genes": "outlier",
+    "_normed_means": "baseMean",
+    "genewise_dispersions": "genewise_dispersion",
+    "fitted_dispersions": "fitted_dispersion",
+    "MAP_dispersions": "MAP_dispersion",
+    "dispersions": "final_dispersion",
+    "_outlier_genes": "outlier",
 }
 
 
@@ -195,8 +229,13 @@ def dispersion_estimates(var: pd.DataFrame, gene_names: pd.Series, title: str):
     """
     plt = pyplot()
     shown = var[var["_normed_means"] > 0]
-    values = shown[list(DISPERSION_COLUMNS)].rename(columns=DISPERSION_COLUMNS).astype(
-        {"outlier": bool}).rename_axis("gene_id").reset_index()
+    values = (
+        shown[list(DISPERSION_COLUMNS)]
+        .rename(columns=DISPERSION_COLUMNS)
+        .astype({"outlier": bool})
+        .rename_axis("gene_id")
+        .reset_index()
+    )
     values.insert(1, "gene_name", values["gene_id"].map(gene_names))
     x = values["baseMean"].to_numpy(dtype=float)
     genewise = values["genewise_dispersion"].to_numpy(dtype=float)
@@ -208,19 +247,46 @@ def dispersion_estimates(var: pd.DataFrame, gene_names: pd.Series, title: str):
     ax.set_xscale("log")
     ax.set_yscale("log")
     raster = len(values) > 5000
-    ax.scatter(x[~low], genewise[~low], s=4, color=OKABE_ITO["black"], linewidths=0, label="gene-wise estimate",
-               rasterized=raster)
+    ax.scatter(
+        x[~low],
+        genewise[~low],
+        s=4,
+        color=OKABE_ITO["black"],
+        linewidths=0,
+        label="gene-wise estimate",
+        rasterized=raster,
+    )
     if low.any():
-        ax.scatter(x[low], np.full(low.sum(), floor), s=12, marker="v", color=OKABE_ITO["black"], linewidths=0,
-                   label=f"gene-wise below {floor:g}")
+        ax.scatter(
+            x[low],
+            np.full(low.sum(), floor),
+            s=12,
+            marker="v",
+            color=OKABE_ITO["black"],
+            linewidths=0,
+            label=f"gene-wise below {floor:g}",
+        )
     final = values["final_dispersion"].to_numpy(dtype=float)
-    ax.scatter(x[~outlier], final[~outlier], s=4, color=OKABE_ITO["blue"], linewidths=0, label="final (MAP)",
-               rasterized=raster)
-    ax.scatter(x[outlier], final[outlier], s=30, facecolors="none", edgecolors=OKABE_ITO["blue"], linewidths=1.2,
-               label=f"outlier, kept gene-wise ({int(outlier.sum())})")
+    ax.scatter(
+        x[~outlier], final[~outlier], s=4, color=OKABE_ITO["blue"], linewidths=0, label="final (MAP)", rasterized=raster
+    )
+    ax.scatter(
+        x[outlier],
+        final[outlier],
+        s=30,
+        facecolors="none",
+        edgecolors=OKABE_ITO["blue"],
+        linewidths=1.2,
+        label=f"outlier, kept gene-wise ({int(outlier.sum())})",
+    )
     order = np.argsort(x, kind="mergesort")
-    ax.plot(x[order], values["fitted_dispersion"].to_numpy(dtype=float)[order], color=OKABE_ITO["vermillion"],
-            linewidth=2, label="fitted trend")
+    ax.plot(
+        x[order],
+        values["fitted_dispersion"].to_numpy(dtype=float)[order],
+        color=OKABE_ITO["vermillion"],
+        linewidth=2,
+        label="fitted trend",
+    )
     ax.set_xlabel("mean of normalised counts", fontsize=FONT_SIZE)
     ax.set_ylabel("dispersion", fontsize=FONT_SIZE)
     ax.set_title(f"{title}: dispersion estimates ({len(values)} genes)", fontsize=FONT_SIZE + 1)
@@ -250,9 +316,14 @@ def size_factors(factors: pd.Series, groups: pd.Series, totals: pd.Series, title
     """
     plt = pyplot()
     samples = list(factors.index)
-    values = pd.DataFrame({"sample": samples, "group": groups.loc[samples].to_numpy(),
-                           "size_factor": factors.to_numpy(dtype=float),
-                           "total_count": totals.loc[samples].to_numpy()})
+    values = pd.DataFrame(
+        {
+            "sample": samples,
+            "group": groups.loc[samples].to_numpy(),
+            "size_factor": factors.to_numpy(dtype=float),
+            "total_count": totals.loc[samples].to_numpy(),
+        }
+    )
     levels = list(dict.fromkeys(values["group"]))
     fig, ax = plt.subplots(figsize=(max(6, 1.5 + 0.6 * len(values)), 4.5), layout="constrained")
     for i, level in enumerate(levels):
@@ -268,8 +339,9 @@ def size_factors(factors: pd.Series, groups: pd.Series, totals: pd.Series, title
     return fig, values
 
 
-def write_qc_plots(vst: pd.DataFrame, samples: pd.DataFrame, qc: pd.DataFrame, covariates: Sequence[str],
-                   out_dir: str | os.PathLike) -> None:
+def write_qc_plots(
+    vst: pd.DataFrame, samples: pd.DataFrame, qc: pd.DataFrame, covariates: Sequence[str], out_dir: str | os.PathLike
+) -> None:
     """Write the PCA (coloured by ``condition``, shaped by the first covariate), the sample
     distance heatmap and the library sizes into ``out_dir/{pca,distances,library_sizes}.*``."""
     write_figure(*pca(vst, samples, "condition", covariates[0] if covariates else None), os.path.join(out_dir, "pca"))
@@ -283,5 +355,7 @@ def write_fit_plots(fit: FitResult, out_dir: str | os.PathLike) -> None:
     factors = pd.Series(fit.dds.obs["size_factors"].to_numpy(), index=samples)
     groups = fit.sheet.loc[samples, fit.spec.variable]
     write_figure(*dispersion_estimates(fit.dds.var, fit.gene_names, fit.fit_id), os.path.join(out_dir, "dispersions"))
-    write_figure(*size_factors(factors, groups, fit.counts[samples].sum(axis=0), fit.fit_id),
-                 os.path.join(out_dir, "size_factors"))
+    write_figure(
+        *size_factors(factors, groups, fit.counts[samples].sum(axis=0), fit.fit_id),
+        os.path.join(out_dir, "size_factors"),
+    )

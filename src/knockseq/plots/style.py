@@ -11,8 +11,14 @@ from knockseq.io import atomic_path, write_tsv
 
 #: Okabe & Ito (2008), "Color Universal Design": name -> hex.
 OKABE_ITO = {
-    "orange": "#E69F00", "sky_blue": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
-    "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "black": "#000000",
 }
 #: Colour cycle for groups (conditions, gene sets), in order of use.
 CYCLE = [OKABE_ITO[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky_blue", "yellow", "black")]
@@ -70,6 +76,14 @@ def adjust_labels(ax, texts: list, x: pd.Series, y: pd.Series) -> None:
     if texts:
         # Stronger text repulsion and a weaker pull than adjustText's defaults: with its defaults
         # ER core labels in a crowded volcano (MCF-7 estradiol) overlap after 1000 steps.
-        adjust_text(texts, x=x.to_numpy(dtype=float), y=y.to_numpy(dtype=float), ax=ax, iter_lim=ADJUST_ITERATIONS,
-                    expand=(1.4, 1.8), force_text=(1.0, 1.5), force_pull=(0.005, 0.005),
-                    arrowprops={"arrowstyle": "-", "color": "0.35", "linewidth": 0.6})
+        adjust_text(
+            texts,
+            x=x.to_numpy(dtype=float),
+            y=y.to_numpy(dtype=float),
+            ax=ax,
+            iter_lim=ADJUST_ITERATIONS,
+            expand=(1.4, 1.8),
+            force_text=(1.0, 1.5),
+            force_pull=(0.005, 0.005),
+            arrowprops={"arrowstyle": "-", "color": "0.35", "linewidth": 0.6},
+        )

@@ -10,8 +10,12 @@ from knockseq.plots.style import OKABE_ITO, pyplot
 from knockseq.verdict import ESR1
 
 #: Colour of each verdict in the forest plot.
-VERDICT_COLOURS = {"suppressed": OKABE_ITO["blue"], "activated": OKABE_ITO["vermillion"],
-                   "unchanged": OKABE_ITO["black"], "inconclusive": "#999999"}
+VERDICT_COLOURS = {
+    "suppressed": OKABE_ITO["blue"],
+    "activated": OKABE_ITO["vermillion"],
+    "unchanged": OKABE_ITO["black"],
+    "inconclusive": "#999999",
+}
 
 
 def heatmap(log2fc: pd.DataFrame, labels: pd.Series, groups: pd.Series | None = None):
@@ -46,8 +50,15 @@ def heatmap(log2fc: pd.DataFrame, labels: pd.Series, groups: pd.Series | None = 
     for i in range(n_genes):
         for j in range(n_contrasts):
             if np.isfinite(values[i, j]):
-                ax.text(j, i, f"{values[i, j]:.1f}", ha="center", va="center", fontsize=8,
-                        color="white" if abs(values[i, j]) > 0.6 * limit else "black")
+                ax.text(
+                    j,
+                    i,
+                    f"{values[i, j]:.1f}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if abs(values[i, j]) > 0.6 * limit else "black",
+                )
     if ESR1 in log2fc.index:  # ESR1 itself, below the targets it drives
         ax.axhline(list(log2fc.index).index(ESR1) - 0.5, color="black", linewidth=1.5)
     if groups is not None:
@@ -56,8 +67,7 @@ def heatmap(log2fc: pd.DataFrame, labels: pd.Series, groups: pd.Series | None = 
         for start, end in zip(starts, [*starts[1:], n_contrasts]):
             if start:
                 ax.axvline(start - 0.5, color="black", linewidth=2)
-            ax.text((start + end - 1) / 2, -0.7, names[start], ha="center", va="bottom", fontsize=10,
-                    fontweight="bold")
+            ax.text((start + end - 1) / 2, -0.7, names[start], ha="center", va="bottom", fontsize=10, fontweight="bold")
     fig.colorbar(image, ax=ax, label="log2 fold change (test / reference)", shrink=0.6)
     ax.set_title("Direct ER targets and ESR1\nacross contrasts", fontsize=11, pad=22 if groups is not None else 6)
     return fig
@@ -87,8 +97,15 @@ def forest(effects: pd.DataFrame, pooled: pd.DataFrame | None = None):
     for yi, (_, row) in zip(y, effects.iterrows()):
         colour = VERDICT_COLOURS[row["verdict"]]
         if np.isfinite(row["mean"]):
-            ax.errorbar(row["mean"], yi, xerr=[[row["mean"] - row["ci_low"]], [row["ci_high"] - row["mean"]]],
-                        fmt="o", color=colour, capsize=3, markersize=6)
+            ax.errorbar(
+                row["mean"],
+                yi,
+                xerr=[[row["mean"] - row["ci_low"]], [row["ci_high"] - row["mean"]]],
+                fmt="o",
+                color=colour,
+                capsize=3,
+                markersize=6,
+            )
         else:
             ax.text(0, yi, "not tested", ha="center", va="center", fontsize=9, color="#666666")
     labels = list(effects["label"])
@@ -96,8 +113,11 @@ def forest(effects: pd.DataFrame, pooled: pd.DataFrame | None = None):
     if pooled is not None:
         for yi, (_, row) in zip(np.arange(len(pooled))[::-1], pooled.iterrows()):
             if np.isfinite(row["mean"]):
-                ax.fill([row["ci_low"], row["mean"], row["ci_high"], row["mean"]], [yi, yi + 0.25, yi, yi - 0.25],
-                        color=OKABE_ITO["black"])
+                ax.fill(
+                    [row["ci_low"], row["mean"], row["ci_high"], row["mean"]],
+                    [yi, yi + 0.25, yi, yi - 0.25],
+                    color=OKABE_ITO["black"],
+                )
             labels.append(row["label"])
             ticks.append(yi)
     for verdict, colour in VERDICT_COLOURS.items():

@@ -105,8 +105,9 @@ def to_numbers(
         fractional = finite & (np.where(finite, numbers, 0) % 1 != 0)
         share = fractional.sum() / max(int((finite & (numbers != 0)).sum()), 1)
         non_integer = (
-            "non-integer count {}" if share <= FRACTIONAL_SHARE else
-            f"{int(fractional.sum())} of the {len(numbers)} values are not whole numbers (e.g. {{}}): "
+            "non-integer count {}"
+            if share <= FRACTIONAL_SHARE
+            else f"{int(fractional.sum())} of the {len(numbers)} values are not whole numbers (e.g. {{}}): "
             "these look like TPM/normalised values, not read counts"
         )
         # The first check any cell fails names the column's problem.

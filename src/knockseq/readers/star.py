@@ -130,7 +130,13 @@ def read(path: Path, strandedness: str = "auto") -> Quant:
         log.info(
             "%s: STAR strandedness auto -> %s (column %d; gene sums unstranded %d, forward %d, reverse %d; "
             "reverse share %.3f)",
-            path, chosen, COLUMN[chosen], sums.loc[2], sums.loc[3], sums.loc[4], share,
+            path,
+            chosen,
+            COLUMN[chosen],
+            sums.loc[2],
+            sums.loc[3],
+            sums.loc[4],
+            share,
         )
     column = COLUMN[chosen]
     qc: dict[str, object] = {

@@ -47,8 +47,20 @@ from knockseq.verdict.rule import REASONS, RULE, STRENGTHS, VERDICTS, Calls, dec
 from knockseq.verdict.text import plain_sentence, reason_text, summary_line
 
 __all__ = [
-    "EARLY", "ER_SETS", "ESR1", "HALLMARK_ER_SETS", "LATE", "REASONS", "RULE", "STRENGTHS", "VERDICTS",
-    "adjust_across_contrasts", "decide", "direct_target_evidence", "summary_line", "write_verdict",
+    "EARLY",
+    "ER_SETS",
+    "ESR1",
+    "HALLMARK_ER_SETS",
+    "LATE",
+    "REASONS",
+    "RULE",
+    "STRENGTHS",
+    "VERDICTS",
+    "adjust_across_contrasts",
+    "decide",
+    "direct_target_evidence",
+    "summary_line",
+    "write_verdict",
 ]
 
 #: The config's ``verdict:`` keys the decision reads (their defaults live in the schema).
@@ -119,15 +131,17 @@ def decide(
         carried_by_few = direct["camera"]["pvalue"] < fdr and not ranks_hold
         effect = direct["effect"]
         direct["powered"] = bool(-limits["min_effect"] < effect["ci_low"] and effect["ci_high"] < limits["min_effect"])
-    decision = decide_call(Calls(
-        signature=signature,
-        direct=direct["call"],
-        knockdown=knockdown["status"],
-        global_shift=spec.get("global_shift", False),
-        er_expressed=program["expressed"],
-        powered=bool(direct["powered"]),
-        direct_carried_by_few=carried_by_few,
-    ))
+    decision = decide_call(
+        Calls(
+            signature=signature,
+            direct=direct["call"],
+            knockdown=knockdown["status"],
+            global_shift=spec.get("global_shift", False),
+            er_expressed=program["expressed"],
+            powered=bool(direct["powered"]),
+            direct_carried_by_few=carried_by_few,
+        )
+    )
     codes = list(decision.reasons)
     if any(entry.get("status") == "unavailable" for entry in provenance):
         codes.append("collection_unavailable")

@@ -23,25 +23,39 @@ def set_evidence(gsea: pd.DataFrame, name: str, fdr: float) -> dict[str, Any]:
     """GSEA statistics and call of one ER set, or why it was not tested."""
     rows = gsea[gsea["gene_set"] == name]
     if rows.empty:
-        return {"status": "absent", "call": None,
-                "note": "not in any loaded gene-set collection (not configured, or unavailable)"}
+        return {
+            "status": "absent",
+            "call": None,
+            "note": "not in any loaded gene-set collection (not configured, or unavailable)",
+        }
     row = rows.iloc[0]
     info: dict[str, Any] = {
-        "status": "tested", "collection": row["collection"], "set_size": int(row["set_size"]),
+        "status": "tested",
+        "collection": row["collection"],
+        "set_size": int(row["set_size"]),
         "matched_size": int(row["matched_size"]),
     }
     if pd.isna(row["NES"]) or pd.isna(row["fdr"]):
-        info.update(status="not_tested", call=None,
-                    note=f"{info['matched_size']} of its {info['set_size']} genes are in the data, outside the "
-                         "GSEA set-size limits (gsea.min_size, gsea.max_size)")
+        info.update(
+            status="not_tested",
+            call=None,
+            note=f"{info['matched_size']} of its {info['set_size']} genes are in the data, outside the "
+            "GSEA set-size limits (gsea.min_size, gsea.max_size)",
+        )
         return info
     nes, q = float(row["NES"]), float(row["fdr"])
     call = "ns"
     if q < fdr:
         call = "down" if nes < 0 else "up"
     edge = row["leading_edge"]
-    info.update(call=call, NES=nes, ES=float(row["ES"]), pvalue=float(row["pvalue"]), fdr=q,
-                leading_edge=edge.split(",") if isinstance(edge, str) and edge else [])
+    info.update(
+        call=call,
+        NES=nes,
+        ES=float(row["ES"]),
+        pvalue=float(row["pvalue"]),
+        fdr=q,
+        leading_edge=edge.split(",") if isinstance(edge, str) and edge else [],
+    )
     tested_in_collection = gsea[(gsea["collection"] == row["collection"]) & gsea["NES"].notna()]
     if len(tested_in_collection) == 1:
         info["fdr_note"] = "the only tested set of its collection: its FDR is its nominal p-value"
@@ -84,8 +98,11 @@ def specificity(gsea: pd.DataFrame, signature: str | None, fdr: float, share: fl
         direction = "down" if er_rows["NES"].iloc[0] < 0 else "up"
     sign = -1.0 if direction == "down" else 1.0
     order = tested.assign(_key=-sign * tested["NES"]).sort_values(["_key", "gene_set"], kind="mergesort")
-    ranks = {name: int(np.flatnonzero(order["gene_set"].to_numpy() == name)[0]) + 1
-             for name in HALLMARK_ER_SETS if name in set(order["gene_set"])}
+    ranks = {
+        name: int(np.flatnonzero(order["gene_set"].to_numpy() == name)[0]) + 1
+        for name in HALLMARK_ER_SETS
+        if name in set(order["gene_set"])
+    }
     others = tested[~tested["gene_set"].isin(HALLMARK_ER_SETS) & (tested["fdr"] < fdr)]
     same = int((np.sign(others["NES"]) == sign).sum())
     n_others = len(tested) - len(ranks)
@@ -126,5 +143,9 @@ def esr1_evidence(de_table: pd.DataFrame, alpha: float) -> dict[str, Any]:
 def knockdown_evidence(knockdown: dict[str, Any]) -> dict[str, Any]:
     """The knockdown status and per-target numbers, without the per-sample counts."""
     targets = [{k: v for k, v in target.items() if k != "normalized_counts"} for target in knockdown["targets"]]
-    return {"status": knockdown["status"], "note": knockdown.get("note"), "test": knockdown.get("test"),
-            "targets": targets}
+    return {
+        "status": knockdown["status"],
+        "note": knockdown.get("note"),
+        "test": knockdown.get("test"),
+        "targets": targets,
+    }

@@ -20,48 +20,66 @@ def reason_text(code: str, verdict: dict[str, Any]) -> str:
     spec = verdict["specificity"]
     effect = direct.get("effect") or {}
     if code == "no_er_set":
-        return ("no ER gene set could be tested: the gene names are not human symbols, or too few genes of each set "
-                "are in the data.")
+        return (
+            "no ER gene set could be tested: the gene names are not human symbols, or too few genes of each set "
+            "are in the data."
+        )
     if code == "er_not_expressed":
         return f"the ER program is not expressed in the reference samples ({expression_text(verdict)})."
     if code == "signature_not_tested":
-        return ("no hallmark estrogen-response set was tested (none loaded, or outside the GSEA size limits), and "
-                "the direct ER targets alone are not a call.")
+        return (
+            "no hallmark estrogen-response set was tested (none loaded, or outside the GSEA size limits), and "
+            "the direct ER targets alone are not a call."
+        )
     if code == "direct_not_tested":
-        return f"the direct ER targets could not be tested ({direct.get('note', 'not tested')}), and the hallmark " \
-               "sets alone are not specific to ER."
+        return (
+            f"the direct ER targets could not be tested ({direct.get('note', 'not tested')}), and the hallmark "
+            "sets alone are not specific to ER."
+        )
     if code == "signature_conflict":
         return "the hallmark estrogen-response sets are significant in opposite directions."
     if code == "readouts_disagree":
         return f"the hallmark sets went {verdict['signature']['call']} but the direct ER targets went {direct['call']}."
     if code == "both_moved":
-        return (f"both readouts went {direct['call']}: the hallmark estrogen-response sets (GSEA FDR below "
-                f"{thresholds['fdr']:g}) and the direct ER targets (CAMERA mean and rank tests, FDR "
-                f"{fmt_p(direct['fdr'])}).")
+        return (
+            f"both readouts went {direct['call']}: the hallmark estrogen-response sets (GSEA FDR below "
+            f"{thresholds['fdr']:g}) and the direct ER targets (CAMERA mean and rank tests, FDR "
+            f"{fmt_p(direct['fdr'])})."
+        )
     if code == "er_leads":
-        return (f"an ER set leads the hallmark sets that moved (ER sets rank {_ranks(spec)} of "
-                f"{spec['n_sets_tested']}; {spec['n_other_same_direction']} other set(s) moved the same way): the "
-                "change is specific to ER.")
+        return (
+            f"an ER set leads the hallmark sets that moved (ER sets rank {_ranks(spec)} of "
+            f"{spec['n_sets_tested']}; {spec['n_other_same_direction']} other set(s) moved the same way): the "
+            "change is specific to ER."
+        )
     if code == "global_shift":
-        return (f"{spec['n_other_same_direction']} of the {spec['n_sets_tested'] - len(spec['ranks'])} other hallmark "
-                "sets moved the same way and no ER set leads them: ER targets changed within a global shift, "
-                "not specifically.")
+        return (
+            f"{spec['n_other_same_direction']} of the {spec['n_sets_tested'] - len(spec['ranks'])} other hallmark "
+            "sets moved the same way and no ER set leads them: ER targets changed within a global shift, "
+            "not specifically."
+        )
     if code == "signature_only":
         return "hallmark sets shifted but the direct ER targets did not."
     if code == "direct_only":
         return "the direct ER targets moved but the hallmark estrogen-response sets did not."
     if code == "direct_carried_by_few":
-        return (f"the direct targets' mean moved (CAMERA p {fmt_p(direct['camera']['pvalue'])}) but their ranks "
-                f"did not (rank test p {fmt_p(direct['camera_ranks']['pvalue'])}): a few genes carry the change.")
+        return (
+            f"the direct targets' mean moved (CAMERA p {fmt_p(direct['camera']['pvalue'])}) but their ranks "
+            f"did not (rank test p {fmt_p(direct['camera_ranks']['pvalue'])}): a few genes carry the change."
+        )
     if code == "no_change_powered":
-        return (f"neither readout moved, and the direct targets' mean log2 fold change {_interval(effect)} lies "
-                f"within +-{thresholds['min_effect']:g}: a change of the size seen in real ER suppression is "
-                "ruled out.")
+        return (
+            f"neither readout moved, and the direct targets' mean log2 fold change {_interval(effect)} lies "
+            f"within +-{thresholds['min_effect']:g}: a change of the size seen in real ER suppression is "
+            "ruled out."
+        )
     if code == "underpowered":
         interval = _interval(effect) if effect else "(not estimated)"
-        return (f"neither readout moved, but the direct targets' mean log2 fold change {interval} does not "
-                f"exclude a change of {thresholds['min_effect']:g} log2: the data cannot tell unchanged from a "
-                "missed change.")
+        return (
+            f"neither readout moved, but the direct targets' mean log2 fold change {interval} does not "
+            f"exclude a change of {thresholds['min_effect']:g} log2: the data cannot tell unchanged from a "
+            "missed change."
+        )
     if code == "knockdown_failed":
         return f"the knockdown failed, so the ER call '{verdict['er_call']}' cannot be attributed to it."
     if code == "knockdown_weak":
@@ -80,30 +98,34 @@ def plain_sentence(verdict: dict[str, Any]) -> str:
     strength, call = verdict["strength"], verdict["verdict"]
     if call in ("suppressed", "activated"):
         verb, way = ("lowered", "down") if call == "suppressed" else ("raised", "up")
-        sentence = (f"Compared with {reference}, {test} {verb} the ER target genes: the hallmark estrogen-response "
-                    f"sets and the direct ER targets both went {way}")
+        sentence = (
+            f"Compared with {reference}, {test} {verb} the ER target genes: the hallmark estrogen-response "
+            f"sets and the direct ER targets both went {way}"
+        )
         if strength == "global shift":
             sentence += ", but together with many other pathways, so not specifically"
         return sentence + "."
     if call == "unchanged":
-        return (f"Compared with {reference}, {test} did not change the ER target genes, and the data are precise "
-                "enough to rule out a change of the size seen in real ER suppression.")
+        return (
+            f"Compared with {reference}, {test} did not change the ER target genes, and the data are precise "
+            "enough to rule out a change of the size seen in real ER suppression."
+        )
     first = verdict["reason_codes"][0]
     why = {
         "knockdown_failed": "the knockdown did not work, so nothing can be attributed to it",
         "no_er_set": "the ER gene sets could not be tested on these gene names",
         "er_not_expressed": f"the {reference} samples do not express ESR1 and its target genes, so there is no "
-                            "ER activity to change",
+        "ER activity to change",
         "signature_not_tested": "only the direct ER targets were tested, and one readout is not enough",
         "direct_not_tested": "the direct ER targets could not be tested, and the broad gene sets alone are not "
-                             "specific to ER",
+        "specific to ER",
         "signature_conflict": "the two hallmark estrogen-response sets moved in opposite directions",
         "readouts_disagree": "the broad estrogen-response gene sets and the direct ER targets moved in opposite "
-                             "directions",
+        "directions",
         "signature_only": "the broad estrogen-response gene sets moved, but the direct ER targets did not",
         "direct_only": "the direct ER targets moved, but the broad estrogen-response gene sets did not",
         "underpowered": "no change was detected, but the experiment could have missed one of the size seen in "
-                        "real ER suppression",
+        "real ER suppression",
     }[first]
     return f"The data cannot say whether {test} changed the ER target genes compared with {reference}: {why}."
 
@@ -139,14 +161,18 @@ def summary_line(verdict: dict[str, Any]) -> str:
             parts.append(f"{short} not tested")
     direct = verdict["direct_targets"]
     if direct["status"] == "tested":
-        parts.append(f"direct ER targets {direct['call']}, CAMERA FDR {fmt_p(direct['fdr'])}, "
-                     f"mean log2FC {_interval(direct['effect'])}")
+        parts.append(
+            f"direct ER targets {direct['call']}, CAMERA FDR {fmt_p(direct['fdr'])}, "
+            f"mean log2FC {_interval(direct['effect'])}"
+        )
     else:
         parts.append("direct ER targets not tested")
     spec = verdict["specificity"]
     if spec.get("ranks"):
-        parts.append(f"ER sets rank {_ranks(spec)} of {spec['n_sets_tested']}, "
-                     f"{spec['n_other_same_direction']} other set(s) {spec['direction']}")
+        parts.append(
+            f"ER sets rank {_ranks(spec)} of {spec['n_sets_tested']}, "
+            f"{spec['n_other_same_direction']} other set(s) {spec['direction']}"
+        )
     head = f"{verdict['contrast']}: ER targets {verdict['verdict'].upper()} [{verdict['strength']}]"
     if verdict["verdict"] == "inconclusive":
         head += f" - {verdict['reasons'][0].rstrip('.')}"
@@ -199,7 +225,10 @@ def _targets_text(knockdown: dict[str, Any]) -> str:
     for target in knockdown["targets"]:
         name = target.get("gene_name") or target.get("gene")
         remaining = target.get("percent_remaining")
-        detail = f"{remaining:.0f}% remaining" if isinstance(remaining, (int, float)) and math.isfinite(remaining) \
+        detail = (
+            f"{remaining:.0f}% remaining"
+            if isinstance(remaining, (int, float)) and math.isfinite(remaining)
             else target.get("status")
+        )
         texts.append(f"{name} {detail}")
     return ", ".join(texts) or "no targets"
