@@ -44,3 +44,7 @@ rule all:
 
 onsuccess:
     print_verdicts()
+
+
+onerror:
+    print_failures(log)

@@ -95,3 +95,25 @@ def test_entrez_ids_stay_text(tmp_path):
     )
     assert load_annotation(gtf).to_dict() == {"0090": "X90"}
     assert load_tx2gene(gtf).to_dict("index") == {"NM_000125.4": {"gene_id": "0090", "gene_name": "X90"}}
+
+
+BIOMART = (
+    "Gene stable ID\tGene stable ID version\tTranscript stable ID\tGene name\tChromosome/scaffold name\n"
+    "ENSG00000196208\tENSG00000196208.14\tENST00000381486\tGREB1\t2\n"
+    "ENSG00000082175\tENSG00000082175.15\tENST00000263463\tPGR\t11\n"
+)
+
+
+def test_a_biomart_export_serves_by_its_column_names_and_the_log_says_which(tmp_path, caplog):
+    path = tmp_path / "mart_export.txt"
+    path.write_text(BIOMART)
+    with caplog.at_level("INFO", logger="knockseq"):
+        names = load_annotation(path)
+        tx2gene = load_tx2gene(path)
+    assert names.to_dict() == {"ENSG00000196208": "GREB1", "ENSG00000082175": "PGR"}
+    assert tx2gene.loc["ENST00000381486"].tolist() == ["ENSG00000196208", "GREB1"]
+    assert caplog.messages == [
+        f"{path} (gene_id -> gene_name table): gene_id from 'Gene stable ID', gene_name from 'Gene name'.",
+        f"{path} (tx2gene table): transcript_id from 'Transcript stable ID', gene_id from 'Gene stable ID', "
+        "gene_name from 'Gene name'.",
+    ]

@@ -49,6 +49,8 @@ def test_bad_input(case, ran_project: Path, tmp_path: Path):
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert case.message in output, output[-3000:]
+    # knockseq's message is the last thing the run prints, not buried above Snakemake's own lines.
+    assert result.stderr.rstrip().endswith(case.message), result.stderr[-3000:]
     if case.stage == "parse":
         assert started_jobs(output) == []
     else:

@@ -101,3 +101,40 @@ def test_report_screenshot(report):
     assert (int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")) == (1280, 900)
     # A blank page compresses to a few kB; the rendered first page (text, rule graph) does not.
     assert len(data) > 50_000
+
+
+LAYOUT_PROBE = """<script>
+setTimeout(function () {
+  const out = document.createElement("pre");
+  out.id = "knockseq-layout";
+  try {
+  function box(element) { const r = element.getBoundingClientRect(); return [r.top, r.bottom]; }
+  const heading = [...document.querySelectorAll("h1")].find(h => h.textContent.trim() === "Verdicts");
+  const heatmap = document.querySelector("img.knockseq-heatmap");
+  const graph = document.querySelector("#rulegraph");
+  out.textContent = JSON.stringify({heading: box(heading), heatmap: box(heatmap),
+    heatmap_loaded: heatmap.complete && heatmap.naturalWidth > 0, graph: box(graph)});
+  } catch (error) { out.textContent = JSON.stringify({error: String(error)}); }
+  document.body.appendChild(out);
+}, 3000);
+</script>"""
+
+
+def test_report_first_page_opens_on_the_verdicts_and_the_heatmap(report):
+    """At 1280 x 900 the first screen shows the Verdicts heading at the top and the direct-target
+    heatmap (embedded, loaded) below it; Snakemake's rule graph comes after both."""
+    workdir, browser = report
+    probe = workdir / "report_probe.html"
+    page, end = (workdir / "report.html").read_text().rsplit("</body>", 1)
+    probe.write_text(page + LAYOUT_PROBE + "</body>" + end)
+    dom = browse(str(browser), probe, "--window-size=1280,900", "--dump-dom").stdout
+    layout = json.loads(html.unescape(re.search(r'<pre id="knockseq-layout">(.*?)</pre>', dom, re.S).group(1)))
+    assert layout["heading"][0] < 60
+    assert layout["heading"][1] < layout["heatmap"][0] and layout["heatmap"][1] < 900
+    assert layout["heatmap_loaded"] is True
+    assert layout["graph"][0] > layout["heatmap"][1]
+    # The page embeds the heatmap file itself.
+    png = (workdir / "results/summary/er_targets_heatmap.png").read_bytes()
+    assert base64.b64encode(png).decode()[:200] in re.sub(
+        r"\s", "", (workdir / "results/plots/verdicts.rst").read_text()
+    )

@@ -8,6 +8,7 @@ in the counts.
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -17,9 +18,26 @@ from knockseq.errors import InputError
 from knockseq.geneids import examples, id_kind, strip_versions
 from knockseq.readers.checks import check_unique, unversioned
 from knockseq.readers.files import head, iter_lines, read_table
+from knockseq.readers.matrix import NAME_COLUMNS, spelling
 
 #: First-field names that mark a header line in a gene_id -> gene_name table.
 GENE_HEADERS = {"gene_id", "gene", "geneid", "gene_ids", "ensembl_gene_id", "id"}
+#: Spellings (:func:`~knockseq.readers.matrix.spelling`) of an annotation table's gene-id column:
+#: knockseq's, BioMart's (``Gene stable ID``, ``ensembl_gene_id``), NCBI's and Entrez ones.
+ID_HEADERS = {
+    "geneid",
+    "gene",
+    "geneids",
+    "ensemblgeneid",
+    "genestableid",
+    "ensemblid",
+    "entrezgeneid",
+    "entrezid",
+    "ncbigeneid",
+    "id",
+}
+#: Spellings of its gene-name column: those a count matrix's name column may have, but ``gene``.
+NAME_HEADERS = {spelling(name) for name in NAME_COLUMNS} - {"gene"}
 #: First-field names that mark a header line in a tx2gene table.
 TX_HEADERS = {
     "transcript_id",
@@ -86,12 +104,17 @@ def _read_gtf(path: Path) -> tuple[dict[str, str], dict[str, str]]:
     return names, tx2gene
 
 
-def _read_pairs(path: Path, header_names: set[str], wanted: tuple[str, ...], what: str) -> tuple[pd.DataFrame, int]:
+def _read_pairs(
+    path: Path, header_names: set[str], wanted: tuple[str, ...], what: str, headers: tuple[set[str], ...] = ()
+) -> tuple[pd.DataFrame, int]:
     """A 2+ column id table (tab or comma) with an optional header.
 
-    A header is recognised by its first field (one of ``header_names``) or by naming
-    ``wanted[0]`` anywhere; when it names the ``wanted`` columns, those are used whatever their
-    position (so a ``transcript_id gene_id gene_name`` table serves as an annotation too).
+    A header is recognised by its first field (one of ``header_names``) or by naming a
+    ``wanted`` column; the columns named like the ``wanted`` ones (their own names, or the
+    ``headers`` spellings of each, compared by :func:`~knockseq.readers.matrix.spelling`) are used
+    whatever their position (so a ``transcript_id gene_id gene_name`` table, or a BioMart export
+    with ``Gene stable ID`` and ``Gene name`` among other columns, serves as an annotation), else
+    the first columns. The log says which columns served.
 
     Returns
     -------
@@ -102,8 +125,10 @@ def _read_pairs(path: Path, header_names: set[str], wanted: tuple[str, ...], wha
     """
     first = head(path, 1)[0]
     sep = "\t" if "\t" in first else ","
-    names = [name.strip().strip('"').lower() for name in first.split(sep)]
-    has_header = names[0] in header_names or wanted[0] in names
+    names = [name.strip().strip('"') for name in first.split(sep)]
+    accepted = [{spelling(name)} | (headers[i] if i < len(headers) else set()) for i, name in enumerate(wanted)]
+    spelled = [spelling(name) for name in names]
+    has_header = names[0].lower() in header_names or any(name in accepted[0] | accepted[1] for name in spelled)
     table = read_table(path, header=has_header, sep=sep)
     if table.shape[1] < 2:
         raise InputError(
@@ -112,10 +137,22 @@ def _read_pairs(path: Path, header_names: set[str], wanted: tuple[str, ...], wha
             row=1,
             fix="separate the columns with tabs or commas.",
         )
-    table.columns = names if has_header else range(table.shape[1])
-    if has_header and all(name in names for name in wanted[:2]):
-        table = table[[name for name in wanted if name in names]]
     table.columns = range(table.shape[1])
+    chosen: list[int] = []
+    if has_header:
+        for options in accepted:
+            found = [i for i, name in enumerate(spelled) if name in options and i not in chosen]
+            if not found:
+                break
+            chosen.append(found[0])
+    if len(chosen) < 2:
+        chosen = list(range(min(table.shape[1], len(wanted))))
+    table = table[chosen]
+    table.columns = range(table.shape[1])
+    served = ", ".join(
+        f"{wanted[k]} from {repr(names[i]) if has_header else f'column {i + 1}'}" for k, i in enumerate(chosen)
+    )
+    logging.getLogger("knockseq").info("%s (%s table): %s.", path, what, served)
     return table, 2 if has_header else 1
 
 
@@ -155,7 +192,9 @@ def load_annotation(path: str | Path) -> pd.Series:
     if is_gtf(path):
         names, _ = _read_gtf(path)
         return _name_series(pd.Series(list(names)), pd.Series(list(names.values())), path, 1)
-    table, first_row = _read_pairs(path, GENE_HEADERS, ("gene_id", "gene_name"), "gene_id -> gene_name")
+    table, first_row = _read_pairs(
+        path, GENE_HEADERS, ("gene_id", "gene_name"), "gene_id -> gene_name", (ID_HEADERS, NAME_HEADERS)
+    )
     return _name_series(table[0], table[1], path, first_row)
 
 
@@ -247,7 +286,13 @@ def load_tx2gene(path: str | Path) -> pd.DataFrame:
         table[2] = table[1].map(names)
         first_row = 1
     else:
-        table, first_row = _read_pairs(path, TX_HEADERS, ("transcript_id", "gene_id", "gene_name"), "tx2gene")
+        table, first_row = _read_pairs(
+            path,
+            TX_HEADERS,
+            ("transcript_id", "gene_id", "gene_name"),
+            "tx2gene",
+            ({spelling(name) for name in TX_HEADERS} | {"transcriptstableid"}, ID_HEADERS - {"id"}, NAME_HEADERS),
+        )
     if table.shape[1] < 3:
         table[2] = ""
     table = table[[0, 1, 2]].astype(str).drop_duplicates(subset=[0, 1])

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from knockseq import readers
-from knockseq.errors import InputError
+from knockseq.errors import InputError, closest
 from knockseq.readers import Quant
 
 #: BAM names STAR and TopHat give every sample; the sample is then the folder's name.
@@ -177,11 +177,12 @@ def _match_column(sample: str, wanted: str, quant: Quant, origin: str) -> str:
     if wanted:
         if wanted in columns:
             return wanted
+        close = closest(wanted, columns, typos=False)
         raise InputError(
             f"has no column {wanted!r} (the `column` of sample {sample!r}, {origin}); its columns are: {shown}.",
             path=quant.path,
             column=wanted,
-            fix="correct the sheet's `column` field.",
+            fix=f"set the sheet's `column` field to {close!r}." if close else "correct the sheet's `column` field.",
         )
     if len(columns) == 1:
         return columns[0]
@@ -204,9 +205,14 @@ def _match_column(sample: str, wanted: str, quant: Quant, origin: str) -> str:
             fix="write the table with one row per gene and one column per sample (transpose it: t() in R, .T in "
             "pandas).",
         )
+    close = closest(sample, columns, typos=False)
     raise InputError(
         f"no column for sample {sample!r} ({origin}); its columns are: {shown}.",
         path=quant.path,
-        fix="add the sample's column to the table, remove the sample from the sheet, or name its column in the "
-        "sheet's `column` field.",
+        fix=(
+            f"the closest column is {close!r}: rename the sample to it, or name it in the sheet's `column` field."
+            if close
+            else "add the sample's column to the table, remove the sample from the sheet, or name its column in the "
+            "sheet's `column` field."
+        ),
     )

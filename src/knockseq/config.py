@@ -11,6 +11,7 @@ rule starts.
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import re
@@ -21,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from knockseq.design import build_design
-from knockseq.errors import InputError
+from knockseq.errors import InputError, raise_all
 from knockseq.readers.matrix import EXCEL_SEP_LINE
 from knockseq.schema import check_schema
 
@@ -149,6 +150,17 @@ def read_sample_sheet(path: str | os.PathLike, *, counts_table: bool = False) ->
             row=line + skip,
             fix="remove the extra fields, or name their column in the header.",
         ) from None
+    # pandas renames a repeated header name ("batch", "batch.1"): which one a user meant is unknown.
+    header = [name.strip() for name in next(csv.reader([text.splitlines()[skip]], delimiter=sep))]
+    repeated = sorted({name for name in header if name and header.count(name) > 1})
+    if repeated:
+        raise InputError(
+            f"the header names column {', '.join(map(repr, repeated))} more than once.",
+            path=path,
+            row=1 + skip,
+            column=repeated[0],
+            fix="give every column its own name, or remove the copy.",
+        )
     sheet.columns = [c.strip() for c in sheet.columns]
     required = list(REQUIRED_COLUMNS) + ([] if counts_table else ["quant"])
     for col in required:
@@ -230,9 +242,14 @@ def parse_contrasts(config: dict[str, Any], sheet: pd.DataFrame, sheet_path: str
     ------
     InputError
         Any problem :func:`knockseq.design.build_design` finds in a contrast or the ``design``
-        list, or ``knockdown.effective_max_remaining`` above ``knockdown.weak_max_remaining``.
+        list, or ``knockdown.effective_max_remaining`` above ``knockdown.weak_max_remaining``;
+        every contrast's, together (:class:`~knockseq.errors.InputErrors`).
     """
-    _check_knockdown_thresholds(config["knockdown"])
+    problems: list[InputError] = []
+    try:
+        _check_knockdown_thresholds(config["knockdown"])
+    except InputError as error:
+        problems.append(error)
     contrasts = []
     for name, spec in config["contrasts"].items():
         where = {
@@ -242,8 +259,12 @@ def parse_contrasts(config: dict[str, Any], sheet: pd.DataFrame, sheet_path: str
         # targets is a treatment.
         targets = spec["targets"] if "targets" in spec else config["knockdown"].get("targets", [])
         contrast = Contrast(name, spec["variable"], str(spec["test"]), str(spec["reference"]), where, tuple(targets))
-        build_design(sheet, contrast.as_dict(), config["design"], sheet_path=sheet_path)
+        try:
+            build_design(sheet, contrast.as_dict(), config["design"], sheet_path=sheet_path)
+        except InputError as error:
+            problems.append(error)
         contrasts.append(contrast)
+    raise_all(problems)
     return contrasts
 
 

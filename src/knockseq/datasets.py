@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from knockseq.config import Contrast, parse_contrasts, read_sample_sheet
-from knockseq.errors import InputError
+from knockseq.errors import InputError, raise_all
 from knockseq.fits import fit_groups, fit_spec
 from knockseq.schema import check_paths, check_schema
 
@@ -162,9 +162,15 @@ def load_datasets(config: dict[str, Any], schema: str, *, source: str = "the con
         (the message names the dataset), or a ``compare:`` member that does not exist.
     """
     datasets = {}
+    problems: list[InputError] = []
     for name, settings in dataset_settings(config, schema, source=source).items():
+        found: list[InputError] = []
+        # Independent checks all run; a sheet that cannot be read leaves nothing to check contrasts on.
         try:
             check_paths(settings, source)
+        except InputError as error:
+            found.append(error)
+        try:
             sheet = read_sample_sheet(settings["samples"], counts_table=settings["counts"] is not None)
             contrasts = {c.name: c for c in parse_contrasts(settings, sheet, settings["samples"])}
             fits = fit_groups(
@@ -175,10 +181,14 @@ def load_datasets(config: dict[str, Any], schema: str, *, source: str = "the con
                 sheet_path=settings["samples"],
             )
         except InputError as error:
+            found.append(error)
+        for single in [single for error in found for single in getattr(error, "errors", [error])]:
             if name:
-                error.message = f"dataset '{name}': {error.message}"
-            raise
-        datasets[name] = Dataset(name, settings, sheet, contrasts, fits)
+                single.message = f"dataset '{name}': {single.message}"
+            problems.append(single)
+        if not found:
+            datasets[name] = Dataset(name, settings, sheet, contrasts, fits)
+    raise_all(problems)
     compare_groups(config.get("compare") or {}, datasets, source)
     return datasets
 

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from knockseq.errors import InputError
+from knockseq.errors import InputError, closest
 
 #: A column name usable in the design: the config schema's pattern.
 IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -161,7 +161,11 @@ def build_design(
                 f"{subset_note} (levels present: {_listing(sorted(groups.index))}).",
                 path=sheet_path,
                 column=variable,
-                fix=f"set {key}.{role} to a level present in column '{variable}'"
+                fix=(
+                    f"set {key}.{role} to '{close}'"
+                    if (close := closest(level, groups.index, typos=False))
+                    else f"set {key}.{role} to a level present in column '{variable}'"
+                )
                 + (", or widen the where filter." if subset_note else "."),
             )
     for level, n in groups.items():

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -12,7 +14,10 @@ from knockseq.io import read_table, write_text
 
 
 def verdict_rst(
-    verdicts: Sequence[Mapping[str, Any]], datasets: Sequence[str] | None = None, compare: pd.DataFrame | None = None
+    verdicts: Sequence[Mapping[str, Any]],
+    datasets: Sequence[str] | None = None,
+    compare: pd.DataFrame | None = None,
+    heatmap: bytes | None = None,
 ) -> str:
     """The verdict of every contrast as reStructuredText, for the report's first page.
 
@@ -25,11 +30,15 @@ def verdict_rst(
         ``dataset/contrast`` and each dataset's gene-set provenance is listed.
     compare : pandas.DataFrame, optional
         ``results/summary/compare.tsv``: each compared group's line comes first.
+    heatmap : bytes, optional
+        The PNG of ``results/summary/er_targets_heatmap.png``, embedded (as a data URI, so the
+        page stands alone) right below the verdicts' one-line list.
 
     Returns
     -------
     str
-        Each compared group's one line; then per contrast: verdict and strength, the plain
+        Each compared group's one line; each contrast's verdict and plain sentence in a list;
+        the direct ER targets' heatmap; then per contrast: verdict and strength, the plain
         ``sentence``, what the strength means, the reasons, the one-line ``summary``, the
         knockdown status per target; then the gene-set provenance (of each dataset's first
         verdict: a dataset loads one collection for every contrast). No section titles, so it
@@ -44,6 +53,21 @@ def verdict_rst(
         verdict["contrast"] if datasets is None else f"{dataset}/{verdict['contrast']}"
         for dataset, verdict in zip(datasets or [None] * len(verdicts), verdicts)
     ]
+    lines += [
+        f"- **{_rst(name)}: {verdict['verdict'].upper()}** [{_rst(verdict['strength'])}]: {_rst(verdict['sentence'])}"
+        for name, verdict in zip(names, verdicts)
+    ]
+    lines.append("")
+    if heatmap is not None:
+        # reST joins a URI's lines; docutils refuses lines over 10,000 characters.
+        uri = f"data:image/png;base64,{base64.b64encode(heatmap).decode('ascii')}"
+        lines += [
+            ".. image::",
+            *(f"   {uri[i : i + 76]}" for i in range(0, len(uri), 76)),
+            "   :alt: log2 fold change of ESR1 and the direct ER targets in every contrast",
+            "   :class: knockseq-heatmap",
+            "",
+        ]
     for name, verdict in zip(names, verdicts):
         knockdown = verdict["knockdown"]
         lines += [
@@ -93,14 +117,21 @@ def write_verdict_page(
     *,
     datasets: Sequence[str] | None = None,
     compare: str | os.PathLike | None = None,
+    heatmap: str | os.PathLike | None = None,
 ) -> None:
     """Write :func:`verdict_rst` and its HTML rendering (docutils), atomically.
 
-    ``compare`` is the path of ``results/summary/compare.tsv``, when groups are compared.
+    ``compare`` is the path of ``results/summary/compare.tsv``, when groups are compared;
+    ``heatmap`` that of ``results/summary/er_targets_heatmap.png``.
     """
     from docutils.core import publish_string
 
-    text = verdict_rst(verdicts, datasets, None if compare is None else read_table(compare))
+    text = verdict_rst(
+        verdicts,
+        datasets,
+        None if compare is None else read_table(compare),
+        None if heatmap is None else Path(heatmap).read_bytes(),
+    )
     write_text(text, rst_path)
     html = publish_string(
         text, writer="html", settings_overrides={"title": "knockseq verdicts", "embed_stylesheet": True}

@@ -1,7 +1,7 @@
 """The configuration checked against ``workflow/schemas/config.schema.yaml``, one message per mistake.
 
 The schema is the one home of every option's type, range and default; this module applies it
-(filling defaults in place, as Snakemake's ``validate`` does) and turns the first violation into
+(filling defaults in place, as Snakemake's ``validate`` does) and turns every violation into
 an :class:`~knockseq.errors.InputError` that names the config key, the bad value and the fix:
 the closest valid key for a misspelt one (difflib), the allowed range and default for a number
 out of range. :func:`check_paths` checks that every input file a dataset's settings name exists,
@@ -21,7 +21,7 @@ import yaml
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
-from knockseq.errors import InputError
+from knockseq.errors import InputError, closest, raise_all
 
 #: Words for JSON types, as a user writes them in YAML.
 _TYPE_WORDS = {
@@ -83,16 +83,16 @@ def check_schema(
     Raises
     ------
     InputError
-        The first key that breaks the schema (unknown key, wrong type, value out of range or not
-        allowed, missing required key). Input paths are checked per dataset
+        Every key that breaks the schema (unknown key, wrong type, value out of range or not
+        allowed, missing required key), all in one :class:`~knockseq.errors.InputErrors` when
+        there are several. Input paths are checked per dataset
         (:func:`check_paths`, from :func:`knockseq.datasets.load_datasets`).
     """
     rules = yaml.safe_load(Path(schema).read_text())
     # Checked before defaults are filled: a failed oneOf branch would fill its defaults into the
     # entry being explained.
-    error = next(iter(Draft202012Validator(rules).iter_errors(config)), None)
-    if error is not None:
-        raise _explain(error, rules, source, prefix)
+    errors = [_explain(error, rules, source, prefix) for error in Draft202012Validator(rules).iter_errors(config)]
+    raise_all(list({str(error): error for error in errors}.values()))
     _Validator(rules).validate(config)
     return config
 
@@ -240,19 +240,36 @@ def _describe(schema: dict[str, Any]) -> str:
 def check_paths(config: dict[str, Any], source: str) -> None:
     """Raise if an input file a (single-dataset) configuration names does not exist: ``counts``,
     ``annotation``, ``tx2gene`` or a ``gmt`` (relative paths are taken from the current folder,
-    the one Snakemake runs in)."""
-    for key, what in _PATH_KEYS.items():
-        if config[key] is not None and not Path(config[key]).exists():
-            raise InputError(
+    the one Snakemake runs in). Every missing file is named, each with the closest existing
+    sibling when one looks like it."""
+    missing = [
+        (key, config[key], f"set `{key}:` in {source} to {what}")
+        for key, what in _PATH_KEYS.items()
+        if config[key] is not None and not Path(config[key]).exists()
+    ]
+    missing += [
+        (f"gene_sets[{index}].gmt", entry["gmt"], f"set `gmt:` of gene_sets entry {index} in {source} to a GMT file")
+        for index, entry in enumerate(config["gene_sets"], start=1)
+        if "gmt" in entry and not Path(entry["gmt"]).is_file()
+    ]
+    raise_all(
+        [
+            InputError(
                 f"file not found (config key `{key}`).",
-                path=config[key],
-                fix=f"set `{key}:` in {source} to {what}; relative paths start from the folder snakemake runs in.",
+                path=path,
+                fix=f"{fix}{_sibling(path)}; relative paths start from the folder snakemake runs in.",
             )
-    for index, entry in enumerate(config["gene_sets"], start=1):
-        if "gmt" in entry and not Path(entry["gmt"]).is_file():
-            raise InputError(
-                f"file not found (config key `gene_sets[{index}].gmt`).",
-                path=entry["gmt"],
-                fix=f"set `gmt:` of gene_sets entry {index} in {source} to a GMT file; "
-                "relative paths start from the folder snakemake runs in.",
-            )
+            for key, path, fix in missing
+        ]
+    )
+
+
+def _sibling(path: str) -> str:
+    """`` (did you mean PATH?)`` for an existing file beside ``path`` with a similar name, else ''."""
+    folder = Path(path).parent
+    try:
+        names = [entry.name for entry in folder.iterdir()]
+    except OSError:
+        return ""
+    match = closest(Path(path).name, names)
+    return f" (did you mean {folder / match}?)" if match else ""

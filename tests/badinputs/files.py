@@ -788,6 +788,14 @@ CASES: list[Case] = [
     ),
     # the sheet
     Case(
+        "sheet-repeated-column",
+        S,
+        "a sheet whose header names a column twice",
+        lambda project: write_sheet(project, [row + [row[2]] for row in read_sheet(project)]),
+        "config/samples.tsv, row 1, column 'replicate': the header names column 'replicate' more than once. Fix: give every column its own name, or remove the copy.",
+        "parse",
+    ),
+    Case(
         "sheet-duplicate-sample",
         S,
         "the same sample name on two rows",
@@ -904,7 +912,7 @@ CASES: list[Case] = [
         S,
         "a `column` field naming no column of the matrix",
         _wrong_column_field,
-        "example/counts.tsv, column 'knockdown1': has no column 'knockdown1' (the `column` of sample 'knockdown_1', row 5 of config/samples.tsv); its columns are: control_1, control_2, control_3, knockdown_1, knockdown_2, knockdown_3. Fix: correct the sheet's `column` field.",
+        "example/counts.tsv, column 'knockdown1': has no column 'knockdown1' (the `column` of sample 'knockdown_1', row 5 of config/samples.tsv); its columns are: control_1, control_2, control_3, knockdown_1, knockdown_2, knockdown_3. Fix: set the sheet's `column` field to 'knockdown_1'.",
         "counts",
     ),
     Case(
@@ -963,6 +971,14 @@ CASES: list[Case] = [
         "a negative count",
         matrix_cell(7, "knockdown_1", "-3"),
         "example/counts.tsv, row 7, column 'knockdown_1': negative count -3. Fix: counts cannot be negative: give raw read counts.",
+        "counts",
+    ),
+    Case(
+        "counts-beyond-int64",
+        V,
+        "a count beyond 64-bit integers",
+        matrix_cell(7, "knockdown_1", "99999999999999999999"),
+        "example/counts.tsv, row 7, column 'knockdown_1': count 99999999999999999999 is above 1e+12, more reads than any sequencing run gives one gene. Fix: give raw read counts (an overflowed or mislabelled column?).",
         "counts",
     ),
     Case(

@@ -74,6 +74,28 @@ def _gmt(content: str | bytes, name: str = "mine.gmt") -> Callable[[Path], None]
     return _file(name, content, "gene_sets", as_gene_set=True)
 
 
+def _raw_config(head: str) -> Callable[[Path], None]:
+    """Setup: the config file as written text: ``head`` first, then the rest of the bundled config
+    without its contrasts (so line numbers in messages are those of ``head``)."""
+
+    def setup(project: Path) -> None:
+        config = yaml.safe_load((project / CONFIG).read_text())
+        del config["contrasts"]
+        (project / CONFIG).write_text(head + yaml.safe_dump(config, sort_keys=False))
+
+    return setup
+
+
+def _several_mistakes(project: Path) -> None:
+    """Setup: a misspelt level and a GMT path with a typo, found together in one run."""
+    (project / "config" / "mine.gmt").write_text("MINE\tna\tGREB1\tPGR\tTFF1\n")
+    edit_config(
+        project,
+        gene_sets=[{"builtin": "er_core"}, {"gmt": "config/mine.gtm"}],
+        contrasts={CONTRAST: {"test": "Knockdown", "reference": "control", "targets": ["PPP3CA"]}},
+    )
+
+
 #: Symbols of the bundled example with their Entrez and Ensembl ids.
 GENES = {
     "PPP3CA": ("5530", "ENSG00000138814"),
@@ -87,6 +109,42 @@ VALID_GSEA = "valid keys of gsea: max_size, method, min_size, permutations, rank
 
 CASES = [
     # ---- the config file: keys, types, ranges -------------------------------------------------
+    Case(
+        "config-duplicate-key",
+        "Config",
+        "a contrast name written twice",
+        _raw_config(
+            f"contrasts:\n  {CONTRAST}: {{test: knockdown, reference: control}}\n"
+            f"  {CONTRAST}: {{test: control, reference: knockdown}}\n"
+        ),
+        f"config/config.yaml, row 3: key `{CONTRAST}` is written twice in one mapping (lines 2 and 3); YAML would "
+        "keep only the last one. Fix: keep one of them (merge their settings, or rename one: e.g. two contrasts need "
+        "two names).",
+        "parse",
+    ),
+    Case(
+        "config-not-yaml",
+        "Config",
+        "a config that is not valid YAML",
+        _raw_config(f"contrasts:\n  {CONTRAST}: {{test: knockdown, reference: control\n"),
+        "config/config.yaml, row 3: not valid YAML: expected ',' or '}', but got ':' (while parsing a flow "
+        "mapping). Fix: correct the YAML at that line (indent with spaces, never tabs; quote values holding ': ' or "
+        "'#').",
+        "parse",
+    ),
+    Case(
+        "config-several-mistakes",
+        "Config",
+        "several mistakes at once (a misspelt level, a GMT path with a typo)",
+        _several_mistakes,
+        "knockseq: 2 problems:\n"
+        "1. config/mine.gtm: file not found (config key `gene_sets[2].gmt`). Fix: set `gmt:` of gene_sets entry 2 in "
+        "config/config.yaml to a GMT file (did you mean config/mine.gmt?); relative paths start from the folder "
+        "snakemake runs in.\n"
+        f"2. config/samples.tsv, column 'condition': contrast '{CONTRAST}': the test level 'Knockdown' of 'condition' "
+        f"has no samples (levels present: 'control', 'knockdown'). Fix: set contrasts.{CONTRAST}.test to 'knockdown'.",
+        "parse",
+    ),
     Case(
         "config-unknown-key",
         "Config",

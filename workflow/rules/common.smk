@@ -2,7 +2,6 @@ import os
 import re
 import sys
 
-from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 # The package lives in src/; putting it on the path here (and in PYTHONPATH, which every job
@@ -12,6 +11,7 @@ SRC = os.path.join(workflow.basedir, "src")
 sys.path.insert(0, SRC)
 os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p))
 
+from knockseq.configfile import read_config_file
 from knockseq.datasets import compare_groups, load_datasets
 from knockseq.errors import InputError
 from knockseq.schema import check_schema
@@ -20,8 +20,24 @@ from knockseq.resources import FIT, VST, counts_shape, de_threads, job_resources
 # The jobs the verdicts wait on (gene_sets, fit, de, knockdown, gsea, direct_targets, verdict)
 # start before QC and plots when they compete for cores or cluster slots: the answer comes
 # first, the plots fill the gaps.
-VERDICT_PATH = 10
+VERDICT_PRIORITY = 10
 
+
+def stop(error):
+    """End the run on a user's mistake with knockseq's message alone: no WorkflowError frame
+    around it (which reads as a crash), and nothing after it."""
+    print(f"knockseq: {error}", file=sys.stderr)
+    raise SystemExit(1)
+
+
+# Snakemake reads config files leniently (a repeated key silently replaces the first); each is
+# read again strictly, and the bundled one before Snakemake does, so bad YAML is named with its line.
+try:
+    for _path in workflow.overwrite_configfiles or ["config/config.yaml"]:
+        if os.path.exists(_path):
+            read_config_file(_path)
+except InputError as error:
+    stop(error)
 
 # With --configfile the user's file is the whole configuration. Loading config/config.yaml as
 # well would deep-merge the bundled example's contrasts and paths into the user's run.
@@ -45,7 +61,7 @@ try:
         validate(_dataset.samples, "../schemas/samples.schema.yaml")
     GROUPS = compare_groups(config.get("compare") or {}, DATASETS, SOURCE)
 except InputError as error:
-    raise WorkflowError(f"knockseq: {error}") from None
+    stop(error)
 
 #: True for a run over several datasets (`datasets:`): every per-dataset path gains a
 #: {dataset} folder, and results/summary/ spans them all.
@@ -212,6 +228,19 @@ def print_verdicts():
         f"Plots (PNG, SVG and their values as TSV): results/{'DATASET/' * MULTI}plots/. HTML report of every "
         "figure: snakemake --report report.html (add the --configfile and --directory of this run)."
     )
+
+
+def print_failures(log):
+    """End a failed run with each failed job's own knockseq message (file, row, fix), so those are
+    the last lines its user reads; Snakemake's own closing lines stay when no job left one."""
+    from knockseq.runlog import failure_report
+
+    failures = failure_report(log)
+    if failures is not None:
+        print(f"\n{failures}", file=sys.stderr)
+        # Ends the run here, after Snakemake's lock is released (it is a context manager), and
+        # before its closing WorkflowError buries the message.
+        raise SystemExit(1)
 
 
 def fit_cost(wildcards, input):

@@ -6,7 +6,7 @@ rule fit:
         results("de/fits/{fit}.pkl"),
     log:
         logs("de/fit_{fit}.log"),
-    priority: VERDICT_PATH
+    priority: VERDICT_PRIORITY
     conda:
         "../../envs/knockseq.yaml"
     threads: de_threads_of
@@ -34,7 +34,7 @@ rule de:
         metadata=results("de/{contrast}.json"),
     log:
         logs("de/{contrast}.log"),
-    priority: VERDICT_PATH
+    priority: VERDICT_PRIORITY
     conda:
         "../../envs/knockseq.yaml"
     threads: de_threads_of
@@ -56,7 +56,7 @@ rule knockdown:
         report(results("knockdown/{contrast}.json"), caption="../report/knockdown.rst", category="Knockdown"),
     log:
         logs("knockdown/{contrast}.log"),
-    priority: VERDICT_PATH
+    priority: VERDICT_PRIORITY
     conda:
         "../../envs/knockseq.yaml"
     params:

@@ -10,7 +10,7 @@ rule gene_sets:
     log:
         logs("gene_sets.log"),
     # On the verdict's path, and a download waits on the network, not a core: start it early.
-    priority: VERDICT_PATH
+    priority: VERDICT_PRIORITY
     conda:
         "../../envs/knockseq.yaml"
     params:
@@ -29,7 +29,7 @@ rule gsea:
         report(results("gsea/{contrast}.tsv"), caption="../report/gsea.rst", category="Enrichment"),
     log:
         logs("gsea/{contrast}.log"),
-    priority: VERDICT_PATH
+    priority: VERDICT_PRIORITY
     conda:
         "../../envs/knockseq.yaml"
     threads: 2
@@ -69,7 +69,7 @@ rule direct_targets:
         results("direct_targets/{contrast}.json"),
     log:
         logs("direct_targets/{contrast}.log"),
-    priority: VERDICT_PATH
+    priority: VERDICT_PRIORITY
     conda:
         "../../envs/knockseq.yaml"
     script:
@@ -90,7 +90,7 @@ rule verdict:
         report(results("verdict/{contrast}.json"), caption="../report/verdict.rst", category="Verdict"),
     log:
         logs("verdict/{contrast}.log"),
-    priority: VERDICT_PATH
+    priority: VERDICT_PRIORITY
     conda:
         "../../envs/knockseq.yaml"
     params:

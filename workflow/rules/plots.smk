@@ -186,7 +186,8 @@ rule plots_qc:
 
 rule verdict_page:
     input:
-        contrast_outputs("verdict/{contrast}.json"),
+        verdicts=contrast_outputs("verdict/{contrast}.json"),
+        heatmap=results("summary/er_targets_heatmap.png"),
     output:
         rst=results("plots/verdicts.rst"),
         html=report(

@@ -8,10 +8,10 @@ from knockseq.step import run_step
 
 def main(snakemake) -> None:
     verdicts = []
-    for path in snakemake.input:
+    for path in snakemake.input.verdicts:
         with open(path) as handle:
             verdicts.append(json.load(handle))
-    write_verdict_page(verdicts, snakemake.output.rst, snakemake.output.html)
+    write_verdict_page(verdicts, snakemake.output.rst, snakemake.output.html, heatmap=snakemake.input.heatmap)
 
 
 run_step(main, snakemake, log=snakemake.log[0])

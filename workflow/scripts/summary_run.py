@@ -18,7 +18,12 @@ def main(snakemake) -> None:
     datasets = list(snakemake.params.datasets)
     write_summary(verdicts, Path(snakemake.output.table).parent, datasets=datasets, groups=groups)
     write_verdict_page(
-        verdicts, snakemake.output.rst, snakemake.output.html, datasets=datasets, compare=snakemake.output.compare
+        verdicts,
+        snakemake.output.rst,
+        snakemake.output.html,
+        datasets=datasets,
+        compare=snakemake.output.compare,
+        heatmap=snakemake.output.png,
     )
 
 

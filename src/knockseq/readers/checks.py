@@ -2,8 +2,8 @@
 
 Each failure is an :class:`~knockseq.errors.InputError` naming the file, row and column: a
 missing header column, duplicated ids, ids that collide once their Ensembl versions are stripped
-(:func:`knockseq.geneids.strip_versions`), counts that are missing, not numbers, negative or
-not whole.
+(:func:`knockseq.geneids.strip_versions`), counts that are missing, not numbers, negative, not
+whole or beyond any read count.
 """
 
 from __future__ import annotations
@@ -72,6 +72,11 @@ def check_unique(ids: pd.Index, path: Path | str, first_row: int, what: str = "g
     )
 
 
+#: The largest count accepted. No run gives one gene 10^12 reads, and below it a sample's total
+#: over any genome's genes stays far inside int64 (where sums would silently wrap).
+MAX_COUNT = 10**12
+
+
 def to_numbers(
     frame: pd.DataFrame, path: Path, first_row: int, *, integer: bool
 ) -> tuple[pd.DataFrame, dict[str, InputError]]:
@@ -115,6 +120,11 @@ def to_numbers(
             (missing, "the count is missing ({!r})", "write 0 for a gene without reads, or remove the gene's row."),
             (~finite, "{!r} is not a number", "the column must hold read counts only: correct the cell."),
             (numbers < 0, "negative count {}", "counts cannot be negative: give raw read counts."),
+            (
+                numbers > MAX_COUNT,
+                f"count {{}} is above {MAX_COUNT:.0e}, more reads than any sequencing run gives one gene",
+                "give raw read counts (an overflowed or mislabelled column?).",
+            ),
         ]
         if integer:
             checks.append((fractional, non_integer, NON_INTEGER_FIX))
