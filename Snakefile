@@ -28,9 +28,7 @@ localrules:
     direct_targets,
     verdict,
     summary,
-    plots_de,
-    plots_gsea,
-    plots_leading_edge,
+    plots_contrast,
     plots_fit,
     plots_qc,
     verdict_page,
@@ -40,6 +38,10 @@ rule all:
     default_target: True
     input:
         all_outputs(),
+
+
+onstart:
+    follow_jobs_without_accounting()
 
 
 onsuccess:

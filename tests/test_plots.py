@@ -14,6 +14,7 @@ from knockseq.io import read_table
 from knockseq.plots import de as de_plots
 from knockseq.plots import gsea as gsea_plots
 from knockseq.plots import qc as qc_plots
+from knockseq.plots.style import level_colours
 from knockseq.verdict import EARLY, ESR1, LATE
 
 
@@ -313,3 +314,43 @@ def test_leading_edge_falls_back_to_the_er_core_genes_present():
     genes = gsea_plots.leading_edge_genes(table, gsea_table({ER_CORE_SET: "PGR"}))
     assert sorted(genes["gene_name"]) == sorted(er_core_genes()[:-2])
     assert set(genes["source"]) == {"ER core genes present"}
+
+
+def test_a_screen_heatmap_draws_its_contrasts_samples_in_their_own_colours_and_at_most_50_genes(tmp_path):
+    table = de_table()
+    edge = [f"G{i}" for i in range(80)]
+    gsea = gsea_table({EARLY: ",".join(edge)})
+    levels = ["NTC", *(f"si{k}" for k in range(10))]
+    samples = [f"{level}_{b}" for b in range(3) for level in levels]  # 33 samples, batch by batch
+    sheet = pd.DataFrame({"sample": samples, "sirna": [s.rsplit("_", 1)[0] for s in samples]})
+    vst = table[["gene_id", "gene_name"]].assign(**{s: np.arange(len(table)) % 7 + i for i, s in enumerate(samples)})
+    meta = {"contrast": "si7_vs_NTC", "variable": "sirna", "reference": "NTC", "test": "si7", "samples": samples}
+    gsea_plots.write_leading_edge_plot(table, gsea, vst, meta, sheet, tmp_path / "er_leading_edge")
+    values = read_table(tmp_path / "er_leading_edge.tsv")
+    # The fit holds every siRNA; the figure draws the contrast's reference, then its test.
+    assert list(dict.fromkeys(values["sample"])) == ["NTC_0", "NTC_1", "NTC_2", "si7_0", "si7_1", "si7_2"]
+    # 80 leading-edge genes, of which the 50 with the largest |log2 fold change| are drawn.
+    lfc = table.set_index("gene_name").loc[edge, "log2FoldChange"].abs()
+    assert sorted(set(values["gene_name"])) == sorted(lfc.nlargest(50).index)
+    # Colours come from every level of the column: NTC and si7 keep theirs in every figure.
+    palette = level_colours(sheet["sirna"])
+    assert len(set(palette.values())) == 11 and palette["NTC"] == "#0072B2"
+    svg = (tmp_path / "er_leading_edge.svg").read_text().lower()
+    assert palette["si7"].lower() in svg and palette["NTC"].lower() in svg
+    assert palette["si0"].lower() not in svg
+
+
+def test_level_colours_never_repeat_within_a_figure():
+    for n in (2, 8, 9, 28, 29, 120):
+        colours = list(level_colours([f"level{i}" for i in range(n)]).values())
+        assert len(colours) == len(set(colours)) == n
+
+
+def test_a_treatments_figure_shows_esr1_and_its_markers():
+    table = de_table()
+    normalized = table[["gene_id", "gene_name"]].assign(a=1.0, b=2.0)
+    genes, what = de_plots.plotted_genes(normalized, {"targets": []})
+    assert [name for _, name in genes] == [ESR1, "GREB1", "PGR", "TFF1"]
+    assert what == "ESR1 and its marker targets (no knockdown target)"
+    genes, what = de_plots.plotted_genes(normalized, knockdown_of(table))
+    assert [name for _, name in genes] == ["PPP3CA", "PPP3CB"] and what == "knockdown targets"

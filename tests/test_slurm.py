@@ -29,15 +29,14 @@ SLURM_ENV = {**os.environ, "SLURM_CONF": str(SLURM_DIR / "slurm.conf"), "PYTHONH
 PROMISED = os.environ.get("KNOCKSEQ_SLURM") == "1" or os.environ.get("KNOCKSEQ_REQUIRE_SHARED") == "1"
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(PROJECT / "Snakefile")]
 # The test cluster has no accounts and no slurmdbd; status checks every 2 s keep the test short.
+# No --slurm-status-command: this SLURM keeps no accounting, which the workflow detects (its
+# onstart switches the executor from sacct to squeue and says so).
 SLURM_ARGS = [
     "--workflow-profile", str(PROJECT / "profiles/slurm"),
     "--slurm-no-account",
-    "--slurm-status-command", "squeue",
     "--slurm-init-seconds-before-status-checks", "1",
     "--seconds-between-status-checks", "2",
 ]  # fmt: skip
-#: Rules the Snakefile declares local: they must never reach SLURM.
-LOCAL_RULES = {"all", "gene_sets", "knockdown", "ora", "direct_targets", "verdict", "summary"}
 SUBMITTED = re.compile(r"has been submitted with SLURM jobid (\d+) \(log: (\S+)\)\.")
 CONTRAST = "knockdown_vs_control"
 
@@ -82,22 +81,21 @@ def copy_example(dest: Path) -> Path:
     return dest
 
 
+#: What the workflow prints when it follows the jobs with squeue.
+NO_ACCOUNTING = (
+    "knockseq: this SLURM keeps no accounting (sacct: accounting storage is disabled); following the jobs with "
+    "squeue (--slurm-status-command squeue)."
+)
+
+
 def submissions(output: str) -> dict[int, str]:
-    """SLURM job id -> rule, from Snakemake's output (the log path holds ``rule_<name>``)."""
-    return {int(job): re.search(r"/rule_([^/]+)/", log).group(1) for job, log in SUBMITTED.findall(output)}
-
-
-def planned_rules(workdir: Path, *targets: str) -> dict[str, int]:
-    """Rule -> jobs Snakemake plans for ``targets`` (dry run, local profile)."""
-    out = snakemake(workdir, *targets, "-n", "--quiet", "rules").stdout
-    rows = [line.split() for line in out.splitlines()]
-    start = next(i for i, parts in enumerate(rows) if parts[:2] == ["job", "count"])
-    plan = {}
-    for parts in rows[start + 2 :]:
-        if len(parts) != 2 or parts[0] == "total":
-            break
-        plan[parts[0]] = int(parts[1])
-    return plan
+    """SLURM job id -> rule, or ``contrast`` for a job group of profiles/slurm (a contrast's de and
+    gsea), from Snakemake's output (the log path holds ``rule_<name>`` or ``group_<group>_<rules>``)."""
+    names = {}
+    for job, log in SUBMITTED.findall(output):
+        kind, name = re.search(r"/(rule|group)_([^/]+)/", log).groups()
+        names[int(job)] = name if kind == "rule" else name.split("_")[0]
+    return names
 
 
 def slurm_record() -> dict[int, dict[str, str]]:
@@ -113,34 +111,47 @@ def seconds(stamp: str) -> float:
     return datetime.fromisoformat(stamp).timestamp()
 
 
-# The DE table and the verdict are where a cluster run could differ (other CPU count, other
-# environment); vst, the plots and the summary add jobs, not coverage.
-TARGETS = [f"results/de/{CONTRAST}.tsv", f"results/verdict/{CONTRAST}.json"]
+# The DE tables and the verdicts are where a cluster run could differ (other CPU count, other
+# environment); vst, the plots and the summary add jobs, not coverage. Three contrasts share one
+# fit: each one's de and gsea are one submission (profiles/slurm's job group `contrast`).
+CONTRASTS = ["kd_1", "kd_2", "kd_3"]
+TARGETS = [f"results/{step}/{name}.{ext}" for name in CONTRASTS for step, ext in (("de", "tsv"), ("verdict", "json"))]
+
+
+def three_contrasts(workdir: Path) -> Path:
+    """The example's config with three contrasts of knockdown vs control sharing one fit."""
+    config = yaml.safe_load((workdir / "config/config.yaml").read_text())
+    config["contrasts"] = {name: {"test": "knockdown", "reference": "control"} for name in CONTRASTS}
+    (workdir / "three.yaml").write_text(yaml.safe_dump(config))
+    return workdir / "three.yaml"
 
 
 def test_example_on_slurm_equals_local_run(slurm, tmp_path):
     local = copy_example(tmp_path / "local")
-    snakemake(local, "--cores", "2", *TARGETS)
+    snakemake(local, *TARGETS, "--configfile", str(three_contrasts(local)), "--cores", "2")
     cluster = copy_example(tmp_path / "cluster")
-    plan = planned_rules(cluster, *TARGETS)
-    run = snakemake(cluster, *SLURM_ARGS, *TARGETS)
+    run = snakemake(cluster, *TARGETS, "--configfile", str(three_contrasts(cluster)), *SLURM_ARGS)
 
     for path in TARGETS:
         # Byte-identical: the verdict JSON carries no timestamp or host name.
         assert (cluster / path).read_bytes() == (local / path).read_bytes(), path
+    assert NO_ACCOUNTING in run.stderr
+    # 5 submissions where one per rule would make 8: counts, the fit, and per contrast its de and
+    # gsea together.
     jobs = submissions(run.stdout + run.stderr)
-    expected = sorted(rule for rule, n in plan.items() if rule not in LOCAL_RULES for _ in range(n))
-    assert sorted(jobs.values()) == expected == ["counts", "de", "fit", "gsea"]
+    assert sorted(jobs.values()) == ["contrast", "contrast", "contrast", "counts", "fit"]
     record = slurm_record()
     assert {job: record[job]["JobState"] for job in jobs} == {job: "COMPLETED" for job in jobs}
     # The fit's memory, time and cores came from knockseq.resources (6 samples x 506 genes; the
-    # example's compat r and batched engine use one core); gsea asks for its rule's 2 threads.
+    # example's compat r and batched engine use one core). A contrast's group asks for the larger
+    # cores and memory of its two jobs (gsea's 2 threads, de's 8000 MB) and their summed time.
     fit_job = next(job for job, rule in jobs.items() if rule == "fit")
-    gsea_job = next(job for job, rule in jobs.items() if rule == "gsea")
     assert record[fit_job]["TimeLimit"] == str(FIT.runtime(6, 506)) == "10"
     assert f"mem={FIT.mem_mb(6, 506)}M" in record[fit_job]["Tres"]
     assert "cpu=1," in record[fit_job]["Tres"] and de_threads("r", "batched") == 1
-    assert "cpu=2," in record[gsea_job]["Tres"]
+    for job in (job for job, rule in jobs.items() if rule == "contrast"):
+        assert "cpu=2," in record[job]["Tres"] and "mem=8000M" in record[job]["Tres"]
+        assert record[job]["TimeLimit"] == "180"
 
 
 def test_datasets_on_slurm_equal_a_local_run(slurm, tmp_path):
@@ -165,7 +176,7 @@ def test_datasets_on_slurm_equal_a_local_run(slurm, tmp_path):
     for path in [*targets, "results/all/de/kd.tsv", "results/two/de/kd.tsv"]:
         assert (cluster / path).read_bytes() == (local / path).read_bytes(), path
     jobs = submissions(run.stdout + run.stderr)
-    assert sorted(jobs.values()) == sorted(["counts", "fit", "de", "gsea"] * 2)
+    assert sorted(jobs.values()) == sorted(["counts", "fit", "contrast"] * 2)
     record = slurm_record()
     assert {job: record[job]["JobState"] for job in jobs} == {job: "COMPLETED" for job in jobs}
     # Each dataset's fit asked for its own size: 6 and 4 samples x 506 genes.
@@ -231,13 +242,14 @@ def test_failed_job_names_its_log_and_rerun_redoes_only_the_missing_steps(slurm,
     assert sorted(str(p.relative_to(results)) for p in before) == ["counts/counts.tsv", "counts/qc.tsv"]
     rerun = snakemake(workdir, *args)
     rerun_jobs = submissions(rerun.stdout + rerun.stderr)
-    assert sorted(rerun_jobs.values()) == ["de", "de", "fit"]
+    # Each de job is its contrast's group (gsea is not a target here).
+    assert sorted(rerun_jobs.values()) == ["contrast", "contrast", "fit"]
     assert {p: p.stat().st_mtime_ns for p in before} == before
     assert all((workdir / t).stat().st_size > 0 for t in targets)
 
     # The two de jobs ran at the same time, by SLURM's own record.
     record = slurm_record()
-    de_a, de_b = (record[job] for job, rule in rerun_jobs.items() if rule == "de")
+    de_a, de_b = (record[job] for job, rule in rerun_jobs.items() if rule == "contrast")
     assert seconds(de_a["StartTime"]) < seconds(de_b["EndTime"]) and seconds(de_b["StartTime"]) < seconds(
         de_a["EndTime"]
     )

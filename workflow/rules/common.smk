@@ -243,6 +243,23 @@ def print_failures(log):
         raise SystemExit(1)
 
 
+def follow_jobs_without_accounting():
+    """On a SLURM without accounting storage, follow the jobs with squeue instead of sacct, which
+    would only ever answer that accounting is disabled (the run would wait on finished jobs)."""
+    from knockseq.slurm import accounting_disabled
+
+    plugin, settings = workflow.executor_plugin, workflow.executor_settings
+    if plugin is None or plugin.name != "slurm" or getattr(settings, "status_command", None) != "sacct":
+        return
+    if accounting_disabled():
+        settings.status_command = "squeue"
+        print(
+            "knockseq: this SLURM keeps no accounting (sacct: accounting storage is disabled); "
+            "following the jobs with squeue (--slurm-status-command squeue).",
+            file=sys.stderr,
+        )
+
+
 def fit_cost(wildcards, input):
     """Samples x genes of a fit: its samples, and every gene of the table (before the pre-filter)."""
     return len(fit_params(wildcards)["samples"]), counts_shape(input.counts)[1]

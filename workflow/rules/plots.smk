@@ -1,14 +1,22 @@
 # Figures of every contrast, of every shared DESeq2 fit and of the samples, each with its plotted
 # values as .tsv beside it, and the verdict page that heads the Snakemake report
-# (workflow/report/workflow.rst includes it).
+# (workflow/report/workflow.rst includes it). A contrast's figures are one job: each job pays
+# Python's and matplotlib's start-up, which costs more than drawing the figures.
+
+#: A contrast's figures, each as PNG, SVG and TSV in results/plots/{contrast}/.
+FIGURES = ["volcano", "ma", "pvalues", "targets", "gsea_curves", "gsea_sets", "er_leading_edge"]
 
 
-rule plots_de:
+rule plots_contrast:
     input:
         table=results("de/{contrast}.tsv"),
         metadata=results("de/{contrast}.json"),
         knockdown=results("knockdown/{contrast}.json"),
         normalized=results("de/{contrast}.normalized_counts.tsv"),
+        gsea=results("gsea/{contrast}.tsv"),
+        gmt=results("gene_sets/gene_sets.gmt"),
+        provenance=results("gene_sets/provenance.json"),
+        vst=results("qc/vst_design.tsv"),
         sheet=sheet_path,
     output:
         volcano=report(
@@ -35,34 +43,6 @@ rule plots_de:
             category="Knockdown",
             subcategory=SUBCATEGORY,
         ),
-        other=multiext(
-            results("plots/{contrast}/"),
-            "volcano.svg",
-            "volcano.tsv",
-            "ma.svg",
-            "ma.tsv",
-            "pvalues.svg",
-            "pvalues.tsv",
-            "targets.svg",
-            "targets.tsv",
-        ),
-    log:
-        logs("plots/{contrast}.de.log"),
-    conda:
-        "../../envs/knockseq.yaml"
-    params:
-        counts_table=counts_table,
-    script:
-        "../scripts/plots_de.py"
-
-
-rule plots_gsea:
-    input:
-        table=results("de/{contrast}.tsv"),
-        gsea=results("gsea/{contrast}.tsv"),
-        gmt=results("gene_sets/gene_sets.gmt"),
-        provenance=results("gene_sets/provenance.json"),
-    output:
         curves=report(
             results("plots/{contrast}/gsea_curves.png"),
             caption="../report/plot_gsea_curves.rst",
@@ -75,42 +55,25 @@ rule plots_gsea:
             category="Enrichment",
             subcategory=SUBCATEGORY,
         ),
-        other=multiext(
-            results("plots/{contrast}/"), "gsea_curves.svg", "gsea_curves.tsv", "gsea_sets.svg", "gsea_sets.tsv"
-        ),
-    log:
-        logs("plots/{contrast}.gsea.log"),
-    conda:
-        "../../envs/knockseq.yaml"
-    params:
-        ranking=lambda wildcards: dataset(wildcards).config["gsea"]["ranking"],
-    script:
-        "../scripts/plots_gsea.py"
-
-
-rule plots_leading_edge:
-    input:
-        table=results("de/{contrast}.tsv"),
-        gsea=results("gsea/{contrast}.tsv"),
-        vst=results("qc/vst_design.tsv"),
-        metadata=results("de/{contrast}.json"),
-        sheet=sheet_path,
-    output:
         heatmap=report(
             results("plots/{contrast}/er_leading_edge.png"),
             caption="../report/plot_er_leading_edge.rst",
             category="Enrichment",
             subcategory=SUBCATEGORY,
         ),
-        other=multiext(results("plots/{contrast}/"), "er_leading_edge.svg", "er_leading_edge.tsv"),
+        other=multiext(
+            results("plots/{contrast}/"),
+            *(f"{figure}.{kind}" for figure in FIGURES for kind in ("svg", "tsv")),
+        ),
     log:
-        logs("plots/{contrast}.leading_edge.log"),
+        logs("plots/{contrast}.log"),
     conda:
         "../../envs/knockseq.yaml"
     params:
         counts_table=counts_table,
+        ranking=lambda wildcards: dataset(wildcards).config["gsea"]["ranking"],
     script:
-        "../scripts/plots_leading_edge.py"
+        "../scripts/plots_contrast.py"
 
 
 rule plots_fit:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -12,16 +12,17 @@ import pandas as pd
 from knockseq.enrichment import one_id_per_symbol
 from knockseq.genesets import er_core_genes
 from knockseq.plots.style import (
-    CYCLE,
     DE_COLOURS,
     FONT_SIZE,
     LABEL_COLOURS,
     OKABE_ITO,
     adjust_labels,
+    contrast_groups,
     pyplot,
     write_figure,
 )
 from knockseq.verdict import ESR1
+from knockseq.verdict.direct import ER_MARKERS
 
 
 def label_genes(de_table: pd.DataFrame, knockdown: Mapping[str, Any]) -> pd.DataFrame:
@@ -101,7 +102,7 @@ def _de_values(de_table: pd.DataFrame, labels: pd.DataFrame, alpha: float) -> pd
     return values
 
 
-def volcano(de_table: pd.DataFrame, labels: pd.DataFrame, alpha: float, title: str):
+def volcano(de_table: pd.DataFrame, labels: pd.DataFrame, alpha: float, title: str, ratio: str = "test / reference"):
     """Volcano plot: log2 fold change against -log10 p-value, every gene with both.
 
     Parameters
@@ -114,6 +115,8 @@ def volcano(de_table: pd.DataFrame, labels: pd.DataFrame, alpha: float, title: s
         padj threshold of the DE step (``results/de/{contrast}.json`` ``alpha``).
     title : str
         Figure title (the contrast).
+    ratio : str
+        What the fold change divides, for the axis label ("E2 / control").
 
     Returns
     -------
@@ -128,13 +131,13 @@ def volcano(de_table: pd.DataFrame, labels: pd.DataFrame, alpha: float, title: s
     fig, ax = plt.subplots(figsize=(7, 6), layout="constrained")
     ax.axvline(0, color="0.7", linewidth=0.8, zorder=0)
     _labelled_scatter(ax, values, "log2FoldChange", "neg_log10_pvalue", alpha)
-    ax.set_xlabel("log2 fold change (test / reference)", fontsize=FONT_SIZE)
+    ax.set_xlabel(f"log2 fold change ({ratio})", fontsize=FONT_SIZE)
     ax.set_ylabel("-log10 p-value", fontsize=FONT_SIZE)
     ax.set_title(f"{title}: volcano plot", fontsize=FONT_SIZE + 1)
     return fig, values
 
 
-def ma_plot(de_table: pd.DataFrame, labels: pd.DataFrame, alpha: float, title: str):
+def ma_plot(de_table: pd.DataFrame, labels: pd.DataFrame, alpha: float, title: str, ratio: str = "test / reference"):
     """MA plot: mean normalised count (log scale) against log2 fold change.
 
     Parameters and values as :func:`volcano` (without ``neg_log10_pvalue``).
@@ -147,7 +150,7 @@ def ma_plot(de_table: pd.DataFrame, labels: pd.DataFrame, alpha: float, title: s
     ax.axhline(0, color="0.7", linewidth=0.8, zorder=0)
     _labelled_scatter(ax, values, "baseMean", "log2FoldChange", alpha)
     ax.set_xlabel("mean of normalised counts (baseMean)", fontsize=FONT_SIZE)
-    ax.set_ylabel("log2 fold change (test / reference)", fontsize=FONT_SIZE)
+    ax.set_ylabel(f"log2 fold change ({ratio})", fontsize=FONT_SIZE)
     ax.set_title(f"{title}: MA plot", fontsize=FONT_SIZE + 1)
     return fig, values
 
@@ -169,77 +172,80 @@ def pvalue_histogram(de_table: pd.DataFrame, title: str, bins: int = 20):
     return fig, values
 
 
-def target_counts(normalized: pd.DataFrame, knockdown: Mapping[str, Any], groups: pd.Series, title: str):
-    """Normalised counts of each knockdown target per sample, grouped by condition.
+def target_counts(
+    normalized: pd.DataFrame,
+    genes: Sequence[tuple[str, str]],
+    groups: pd.Series,
+    palette: Mapping[str, str],
+    title: str,
+):
+    """Normalised counts of some genes per sample, grouped by condition: a knockdown's targets, or
+    for a treatment ESR1 and its marker targets.
 
     Parameters
     ----------
     normalized : pandas.DataFrame
         ``results/de/{contrast}.normalized_counts.tsv`` (genes x ``gene_id, gene_name, samples``).
-    knockdown : mapping
-        ``results/knockdown/{contrast}.json``.
+    genes : sequence of (str, str)
+        (gene_id, name) of each gene to draw, one panel each.
     groups : pandas.Series
-        The tested variable's level per sample of the contrast (index: sample).
+        The tested variable's level per sample of the contrast (index: sample), in drawing order.
+    palette : mapping
+        Level -> colour (:func:`~knockseq.plots.style.level_colours`).
     title : str
-        Figure title (the contrast).
+        Figure title.
 
     Returns
     -------
     fig : matplotlib.figure.Figure
-        One panel per target found in the counts (a note when there is none).
+        One panel per gene.
     values : pandas.DataFrame
-        ``gene_id, gene_name, sample, group, normalized_count``, one row per target and sample.
+        ``gene_id, gene_name, sample, group, normalized_count``, one row per gene and sample.
     """
     plt = pyplot()
     table = normalized.set_index("gene_id")
-    rows = []
-    for target in knockdown.get("targets", []):
-        gene_id = target.get("gene_id")
-        if gene_id is None or str(gene_id) not in table.index:
-            continue
-        for sample, group in groups.items():
-            rows.append(
-                (
-                    str(gene_id),
-                    target.get("gene_name") or str(gene_id),
-                    sample,
-                    group,
-                    float(table.at[str(gene_id), sample]),
-                )
-            )
+    rows = [
+        (gene_id, name, sample, group, float(table.at[gene_id, sample]))
+        for gene_id, name in genes
+        for sample, group in groups.items()
+    ]
     values = pd.DataFrame(rows, columns=["gene_id", "gene_name", "sample", "group", "normalized_count"])
-    genes = list(dict.fromkeys(values["gene_id"]))
     levels = list(dict.fromkeys(groups))
     fig, axes = plt.subplots(
         1, max(len(genes), 1), figsize=(1.2 + 2.6 * max(len(genes), 1), 4.2), layout="constrained", squeeze=False
     )
-    if not genes:
-        axes[0, 0].text(
-            0.5,
-            0.5,
-            "no knockdown target in this contrast\n(a treatment, or targets absent)",
-            ha="center",
-            va="center",
-            fontsize=FONT_SIZE,
-            transform=axes[0, 0].transAxes,
-        )
-        axes[0, 0].set_axis_off()
-    for ax, gene in zip(axes[0], genes):
-        part = values[values["gene_id"] == gene]
+    for ax, (gene_id, name) in zip(axes[0], genes):
+        part = values[values["gene_id"] == gene_id]
         for i, level in enumerate(levels):
             points = part[part["group"] == level]["normalized_count"].to_numpy()
             # Spread replicates sideways by a fixed offset so reruns draw identical figures.
             offsets = np.linspace(-0.12, 0.12, len(points)) if len(points) > 1 else np.zeros(len(points))
-            ax.scatter(i + offsets, points, s=40, color=CYCLE[i % len(CYCLE)], edgecolors="black", linewidths=0.5)
+            ax.scatter(i + offsets, points, s=40, color=palette[level], edgecolors="black", linewidths=0.5)
             if len(points):
                 ax.hlines(points.mean(), i - 0.25, i + 0.25, color="black", linewidth=1.5)
         ax.set_xticks(range(len(levels)), levels, fontsize=FONT_SIZE - 1, rotation=20)
         ax.set_xlim(-0.6, len(levels) - 0.4)
         ax.set_yscale("log")
-        ax.set_title(part["gene_name"].iloc[0], fontsize=FONT_SIZE)
+        ax.set_title(name, fontsize=FONT_SIZE)
     axes[0, 0].set_ylabel("normalised count (log scale)", fontsize=FONT_SIZE)
-    fig.suptitle(f"{title}: knockdown targets", fontsize=FONT_SIZE + 1)
+    fig.suptitle(title, fontsize=FONT_SIZE + 1)
     return fig, values
+
+
+def plotted_genes(normalized: pd.DataFrame, knockdown: Mapping[str, Any]) -> tuple[list[tuple[str, str]], str]:
+    """The genes of a contrast's target figure, and what they are: its knockdown targets found in
+    the counts, or (a treatment, or no target found) ESR1 and its markers GREB1, PGR, TFF1."""
+    ids = set(normalized["gene_id"].astype(str))
+    targets = [
+        (str(t["gene_id"]), t.get("gene_name") or str(t["gene_id"]))
+        for t in knockdown.get("targets", [])
+        if t.get("gene_id") is not None and str(t["gene_id"]) in ids
+    ]
+    if targets:
+        return targets, "knockdown targets"
+    by_name = dict(zip(normalized["gene_name"].astype(str), normalized["gene_id"].astype(str)))
+    markers = [(by_name[name], name) for name in (ESR1, *ER_MARKERS) if name in by_name]
+    return markers, "ESR1 and its marker targets (no knockdown target)"
 
 
 def write_de_plots(
@@ -254,9 +260,11 @@ def write_de_plots(
 
     Parameters
     ----------
-    de_table, knockdown, normalized : as for :func:`volcano` and :func:`target_counts`.
+    de_table, knockdown, normalized : as for :func:`volcano`, :func:`plotted_genes` and
+        :func:`target_counts`.
     metadata : mapping
-        ``results/de/{contrast}.json`` (``contrast``, ``alpha``, ``variable``, ``samples``).
+        ``results/de/{contrast}.json`` (``contrast``, ``alpha``, ``variable``, ``test``,
+        ``reference``, ``samples``).
     samples : pandas.DataFrame
         The sample sheet.
     out_dir : str or PathLike
@@ -264,8 +272,11 @@ def write_de_plots(
     """
     name, alpha = metadata["contrast"], float(metadata["alpha"])
     labels = label_genes(de_table, knockdown)
-    groups = samples.set_index("sample").loc[metadata["samples"], metadata["variable"]]
-    write_figure(*volcano(de_table, labels, alpha, name), os.path.join(out_dir, "volcano"))
-    write_figure(*ma_plot(de_table, labels, alpha, name), os.path.join(out_dir, "ma"))
+    groups, palette = contrast_groups(samples, metadata)
+    ratio = f"{metadata['test']} / {metadata['reference']}"
+    write_figure(*volcano(de_table, labels, alpha, name, ratio), os.path.join(out_dir, "volcano"))
+    write_figure(*ma_plot(de_table, labels, alpha, name, ratio), os.path.join(out_dir, "ma"))
     write_figure(*pvalue_histogram(de_table, name), os.path.join(out_dir, "pvalues"))
-    write_figure(*target_counts(normalized, knockdown, groups, name), os.path.join(out_dir, "targets"))
+    genes, what = plotted_genes(normalized, knockdown)
+    figure = target_counts(normalized, genes, groups, palette, f"{name}: {what}")
+    write_figure(*figure, os.path.join(out_dir, "targets"))

@@ -12,7 +12,7 @@ import pandas as pd
 
 from knockseq.enrichment import gsea_ranking, one_id_per_symbol
 from knockseq.genesets import er_core_genes
-from knockseq.plots.style import CYCLE, FONT_SIZE, OKABE_ITO, adjust_labels, pyplot, write_figure
+from knockseq.plots.style import CYCLE, FONT_SIZE, OKABE_ITO, adjust_labels, contrast_groups, pyplot, write_figure
 from knockseq.verdict import ER_SETS, HALLMARK_ER_SETS
 
 
@@ -197,6 +197,10 @@ def gsea_dots(gsea: pd.DataFrame, title: str):
     return fig, values
 
 
+#: Most genes a leading-edge heatmap draws: beyond about 50 rows their labels are unreadable.
+HEATMAP_GENES = 50
+
+
 def leading_edge_genes(de_table: pd.DataFrame, gsea: pd.DataFrame) -> pd.DataFrame:
     """The ER genes of a contrast's heatmap: the leading edges of the ER sets GSEA tested.
 
@@ -240,7 +244,9 @@ def leading_edge_genes(de_table: pd.DataFrame, gsea: pd.DataFrame) -> pd.DataFra
     ).reset_index(drop=True)
 
 
-def leading_edge_heatmap(genes: pd.DataFrame, vst: pd.DataFrame, groups: pd.Series, title: str):
+def leading_edge_heatmap(
+    genes: pd.DataFrame, vst: pd.DataFrame, groups: pd.Series, palette: Mapping[str, str], title: str
+):
     """Row-scaled VST values of the selected ER genes across a contrast's samples.
 
     Each gene's VST values are centred on their mean and divided by their standard deviation
@@ -255,6 +261,8 @@ def leading_edge_heatmap(genes: pd.DataFrame, vst: pd.DataFrame, groups: pd.Seri
         ``results/qc/vst_design.tsv``: ``gene_id, gene_name`` and one column per sample.
     groups : pandas.Series
         Level of the tested variable per sample (index: sample), in the column order drawn.
+    palette : mapping
+        Level -> colour (:func:`~knockseq.plots.style.level_colours`).
     title : str
         Figure title (the contrast).
 
@@ -295,14 +303,14 @@ def leading_edge_heatmap(genes: pd.DataFrame, vst: pd.DataFrame, groups: pd.Seri
     bar_ax.imshow(
         codes,
         aspect="auto",
-        cmap=ListedColormap([CYCLE[i % len(CYCLE)] for i in range(len(levels))]),
+        cmap=ListedColormap([palette[level] for level in levels]),
         vmin=-0.5,
         vmax=len(levels) - 0.5,
     )
     bar_ax.set_yticks([])
     bar_ax.tick_params(axis="x", length=0)
-    for i, level in enumerate(levels):
-        bar_ax.bar(0, 0, color=CYCLE[i % len(CYCLE)], label=level)  # legend handles only
+    for level in levels:
+        bar_ax.bar(0, 0, color=palette[level], label=level)  # legend handles only
     bar_ax.legend(fontsize=9, frameon=False, loc="lower left", bbox_to_anchor=(1.0, 0.0))
     if n_genes:
         limit = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
@@ -358,11 +366,16 @@ def write_leading_edge_plot(
 ) -> None:
     """Write a contrast's ER gene heatmap (:func:`leading_edge_heatmap`) as ``stem.{png,svg,tsv}``.
 
-    The contrast's samples (``metadata["samples"]``) are grouped reference first, then test,
-    then any other level of the variable, in sheet order within a group.
+    Only the contrast's own samples are drawn, reference first, then test
+    (:func:`~knockseq.plots.style.contrast_groups`), and at most :data:`HEATMAP_GENES` genes,
+    the largest absolute log2 fold changes first (the TSV says how many were left out).
     """
-    groups = samples.set_index("sample").loc[metadata["samples"], metadata["variable"]].astype(str)
-    levels = list(dict.fromkeys([metadata["reference"], metadata["test"], *groups]))
-    groups = groups.iloc[np.argsort([levels.index(g) for g in groups], kind="mergesort")]
+    groups, palette = contrast_groups(samples, metadata)
     genes = leading_edge_genes(de_table, gsea)
-    write_figure(*leading_edge_heatmap(genes, vst, groups, metadata["contrast"]), stem)
+    title = metadata["contrast"]
+    if len(genes) > HEATMAP_GENES:
+        # NA fold changes sort last in nlargest, so genes with a value are kept first.
+        kept = genes["log2FoldChange"].abs().fillna(-1).nlargest(HEATMAP_GENES, keep="first").index
+        title += f" ({HEATMAP_GENES} of {len(genes)} genes: the largest |log2 fold change|)"
+        genes = genes.loc[sorted(kept)].reset_index(drop=True)
+    write_figure(*leading_edge_heatmap(genes, vst, groups, palette, title), stem)

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 
 from knockseq.plots.style import (
-    CYCLE,
     FONT_SIZE,
     OKABE_ITO,
     PCA_TOP_GENES,
     adjust_labels,
+    level_colours,
     pyplot,
     write_figure,
 )
@@ -71,9 +71,10 @@ def pca(vst: pd.DataFrame, samples: pd.DataFrame, colour: str, shape: str | None
     )
     markers = ["o", "s", "^", "D", "v", "P", "X", "*"]
     levels = list(dict.fromkeys(values[colour]))
+    palette = level_colours(samples[colour].astype(str))
     shapes = list(dict.fromkeys(values[shape])) if shape else [None]
     fig, ax = plt.subplots(figsize=(7, 5.5), layout="constrained")
-    for i, level in enumerate(levels):
+    for level in levels:
         for j, form in enumerate(shapes):
             part = values[(values[colour] == level) & ((values[shape] == form) if shape else True)]
             if part.empty:
@@ -83,7 +84,7 @@ def pca(vst: pd.DataFrame, samples: pd.DataFrame, colour: str, shape: str | None
                 part["PC1"],
                 part["PC2"],
                 s=70,
-                color=CYCLE[i % len(CYCLE)],
+                color=palette[str(level)],
                 marker=markers[j % len(markers)],
                 edgecolors="black",
                 linewidths=0.5,
@@ -325,10 +326,11 @@ def size_factors(factors: pd.Series, groups: pd.Series, totals: pd.Series, title
         }
     )
     levels = list(dict.fromkeys(values["group"]))
+    palette = level_colours(levels)
     fig, ax = plt.subplots(figsize=(max(6, 1.5 + 0.6 * len(values)), 4.5), layout="constrained")
-    for i, level in enumerate(levels):
+    for level in levels:
         part = values[values["group"] == level]
-        ax.bar(part["sample"], part["size_factor"], color=CYCLE[i % len(CYCLE)], label=level)
+        ax.bar(part["sample"], part["size_factor"], color=palette[level], label=level)
     ax.axhline(1, color="0.4", linewidth=0.8, linestyle="--")
     ax.set_ylabel("size factor", fontsize=FONT_SIZE)
     ax.tick_params(axis="x", rotation=45, labelsize=FONT_SIZE - 1)

@@ -4,6 +4,8 @@ byte-stable writing (:func:`write_figure`)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -22,6 +24,69 @@ OKABE_ITO = {
 }
 #: Colour cycle for groups (conditions, gene sets), in order of use.
 CYCLE = [OKABE_ITO[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky_blue", "yellow", "black")]
+#: Qualitative colours after the Okabe-Ito eight, for groups beyond them (matplotlib's tab20).
+_MORE = [
+    "#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728", "#ff9896", "#9467bd", "#c5b0d5",
+    "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#c7c7c7", "#bcbd22", "#dbdb8d", "#17becf", "#9edae5",
+]  # fmt: skip
+
+
+def level_colours(levels: Sequence[str]) -> dict[str, str]:
+    """One colour per level, none repeated: the Okabe-Ito eight first, then tab20's twenty, then
+    hues spaced evenly around the colour wheel.
+
+    Every figure of a run colours a sheet column's levels from this mapping of all its levels in
+    sheet order, so a condition keeps its colour from figure to figure.
+
+    Parameters
+    ----------
+    levels : sequence of str
+        The levels (n_levels), duplicates ignored, in the order colours are given out.
+
+    Returns
+    -------
+    dict
+        Level -> hex colour.
+    """
+    import colorsys
+
+    unique = list(dict.fromkeys(map(str, levels)))
+    extra = max(0, len(unique) - len(CYCLE) - len(_MORE))
+    spaced = [
+        "#{:02x}{:02x}{:02x}".format(*(round(255 * c) for c in colorsys.hsv_to_rgb(i / extra, 0.65, 0.8)))
+        for i in range(extra)
+    ]
+    return dict(zip(unique, [*CYCLE, *_MORE, *spaced]))
+
+
+def contrast_groups(samples: pd.DataFrame, metadata: Mapping[str, Any]) -> tuple[pd.Series, dict[str, str]]:
+    """A contrast's own samples with their level, and the colours of the tested variable's levels.
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        The sample sheet (one row per sample).
+    metadata : mapping
+        ``results/de/{contrast}.json``: ``variable``, ``test``, ``reference`` and ``samples``
+        (those of the contrast's fit, which in a screen hold every siRNA's).
+
+    Returns
+    -------
+    groups : pandas.Series
+        Level per sample (index: sample) of the contrast's reference and test samples only,
+        reference first, sheet order within a level.
+    palette : dict
+        :func:`level_colours` of every level of the variable in the sheet, so a level keeps its
+        colour in every figure.
+    """
+    column = samples.set_index("sample")[metadata["variable"]].astype(str)
+    order = [str(metadata["reference"]), str(metadata["test"])]
+    groups = column.loc[list(metadata["samples"])]
+    groups = groups[groups.isin(order)]
+    groups = groups.iloc[sorted(range(len(groups)), key=lambda i: order.index(groups.iloc[i]))]
+    return groups, level_colours(column)
+
+
 #: Colours of the DE classes of volcano and MA plots.
 DE_COLOURS = {"down": OKABE_ITO["blue"], "up": OKABE_ITO["vermillion"], "not significant": "#BBBBBB"}
 #: Label kinds of :func:`label_genes`, in precedence order, and their colours.
@@ -62,6 +127,9 @@ def write_figure(fig, values: pd.DataFrame, stem: str | os.PathLike) -> None:
         for kind in ("png", "svg"):
             with atomic_path(f"{stem}.{kind}") as tmp:
                 fig.savefig(tmp, format=kind, dpi=150, metadata={"Date": None} if kind == "svg" else {"Software": None})
+            # The layout the PNG was drawn with serves the SVG: solving it again (every text's
+            # extent) costs more than drawing.
+            fig.set_layout_engine("none")
     plt.close(fig)
 
 
