@@ -120,14 +120,17 @@ def run(folder: Path) -> dict:
 
 
 def _rule_of(log: Path, folder: Path) -> str:
-    """The rule a job log belongs to, from its path under logs/."""
+    """The rule a job log belongs to, from its path under logs/ (see the rules' ``log:``)."""
     parts = log.relative_to(folder / "logs").parts
     if len(parts) == 1:
         return log.stem
     if parts[0] == "de":
         return "fit" if log.stem.startswith("fit_") else "de"
     if parts[0] == "plots":
-        return "plots_" + ("verdict" if log.stem == "verdicts" else parts[1] if len(parts) > 2 else log.stem)
+        named = {"qc": "plots_qc", "verdicts": "plots_verdict"}
+        return named.get(log.stem, "plots_fit" if log.stem.startswith("fit_") else "plots_contrast")
+    if parts[0] == "qc":
+        return "vst"
     return parts[0]
 
 
