@@ -25,7 +25,6 @@ localrules:
     knockdown,
     targets,
     ora,
-    direct_targets,
     verdict,
     summary,
     plots_contrast,

@@ -22,6 +22,7 @@ Usage (after ``sudo bash ../shared/vendor/r/install-r-baseline.sh``)::
     .venv/bin/python bench/compare_r.py [--repeats 3] [--quick] [--out bench/results/DATE.md]
 
 writes the Markdown table and ``<out stem>_scaling.png`` (DE time against samples).
+``--pipeline --out bench/results/airway_pipeline.md`` measures the ``pipeline`` case alone (no R).
 """
 
 from __future__ import annotations
@@ -388,9 +389,32 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="small inputs, for the test suite")
     parser.add_argument("--out", type=Path, default=ROOT / f"bench/results/{datetime.date.today()}.md")
+    parser.add_argument(
+        "--pipeline", action="store_true", help="only the airway pipeline's overhead and no-op rerun (no R)"
+    )
     args = parser.parse_args()
     if args.command == "one":
         child(args)
+        return
+    if args.pipeline:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows = pipeline_rows(Path(tmp))
+        args.out.write_text(
+            "\n".join(
+                [
+                    "# The airway pipeline against its library calls (`bench/compare_r.py --pipeline`)",
+                    "",
+                    f"{os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}; from "
+                    f"{source_state()}.",
+                    "",
+                    "| pipeline | seconds |",
+                    "|---|---|",
+                    *rows,
+                ]
+            )
+            + "\n"
+        )
+        print(args.out.read_text())
         return
 
     lines = [

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import socket
+import subprocess
+import sys
 
 import calibration_panel
 import numpy as np
@@ -319,3 +321,14 @@ def test_tables_carry_the_collection_provenance(sim, sets):
         assert provenance.loc["h.all", "collection_version"] == {"7.0"}
         assert provenance.loc["h.all", "collection_sha256"] == {hallmark_sha256}
         assert provenance.loc["er_core", "collection_sha256"] == {sha256_file(builtin_path("er_core"))}
+
+
+def test_gseapy_core_loads_without_gseapys_package():
+    # gseapy/__init__ imports pyplot, scipy.stats and requests: 1.2 s a GSEA job does not need.
+    code = (
+        "import sys; from knockseq.enrichment import gseapy_core; core = gseapy_core(); "
+        "print(callable(core.fgsea_rs), callable(core.prerank_rs), "
+        "sorted(m for m in sys.modules if m.split('.')[0] in ('gseapy', 'matplotlib', 'requests')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "True True []"

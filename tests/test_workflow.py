@@ -153,7 +153,6 @@ def test_sheet_edit_replans_what_depends_on_it(example_run):
         "knockdown": 1,
         "gsea": 1,
         "ora": 1,
-        "direct_targets": 1,
         "verdict": 1,
         "summary": 1,
         "plots_contrast": 1,

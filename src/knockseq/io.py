@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from knockseq.errors import InputError
@@ -138,7 +139,24 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
 def write_tsv(df: pd.DataFrame, path: str | os.PathLike, index: bool = False) -> None:
     """Write ``df`` as a tab-separated table atomically, with :data:`FLOAT_FORMAT` and ``NA``."""
     with atomic_path(path) as tmp:
-        df.to_csv(tmp, sep="\t", index=index, float_format=FLOAT_FORMAT, na_rep="NA", lineterminator="\n")
+        _floats_as_text(df).to_csv(tmp, sep="\t", index=index, na_rep="NA", lineterminator="\n")
+
+
+def _floats_as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with each float column as its :data:`FLOAT_FORMAT` text (``NA`` for NaN).
+
+    What ``to_csv(float_format=FLOAT_FORMAT)`` writes, byte for byte, at a fifth of its time:
+    pandas formats each value through several Python calls, which made writing a DE table and
+    its normalized counts the slowest part of a contrast's DE job.
+    """
+    out = df.copy(deep=False)
+    for i in range(df.shape[1]):
+        values = df.iloc[:, i].to_numpy()
+        if values.dtype.kind == "f":
+            text = np.array([FLOAT_FORMAT % value for value in values.tolist()], dtype=object)
+            text[np.isnan(values)] = "NA"
+            out.isetitem(i, text)
+    return out
 
 
 def write_json(obj: Any, path: str | os.PathLike) -> None:

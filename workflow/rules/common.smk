@@ -17,7 +17,7 @@ from knockseq.errors import InputError
 from knockseq.schema import check_schema
 from knockseq.resources import FIT, VST, counts_shape, de_threads, job_resources
 
-# The jobs the verdicts wait on (gene_sets, fit, de, knockdown, gsea, direct_targets, verdict)
+# The jobs the verdicts wait on (gene_sets, fit, de, knockdown, gsea, verdict)
 # start before QC and plots when they compete for cores or cluster slots: the answer comes
 # first, the plots fill the gaps.
 VERDICT_PRIORITY = 10

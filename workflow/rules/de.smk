@@ -27,11 +27,13 @@ rule fit:
 rule de:
     input:
         fit=fit_path,
+        sheet=sheet_path,
     output:
         table=report(results("de/{contrast}.tsv"), caption="../report/de.rst", category="Differential expression"),
         normalized_counts=results("de/{contrast}.normalized_counts.tsv"),
         size_factors=results("de/{contrast}.size_factors.tsv"),
         metadata=results("de/{contrast}.json"),
+        direct_targets=results("direct_targets/{contrast}.json"),
     log:
         logs("de/{contrast}.log"),
     priority: VERDICT_PRIORITY

@@ -59,23 +59,6 @@ rule ora:
         "../scripts/ora.py"
 
 
-rule direct_targets:
-    input:
-        table=results("de/{contrast}.tsv"),
-        normalized=results("de/{contrast}.normalized_counts.tsv"),
-        metadata=results("de/{contrast}.json"),
-        sheet=sheet_path,
-    output:
-        results("direct_targets/{contrast}.json"),
-    log:
-        logs("direct_targets/{contrast}.log"),
-    priority: VERDICT_PRIORITY
-    conda:
-        "../../envs/knockseq.yaml"
-    script:
-        "../scripts/direct_targets.py"
-
-
 rule verdict:
     input:
         gsea=results("gsea/{contrast}.tsv"),

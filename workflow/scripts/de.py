@@ -1,7 +1,9 @@
-"""Rule de: Wald test and apeGLM shrinkage of one contrast on its shared fit."""
+"""Rule de: Wald test and apeGLM shrinkage of one contrast on its shared fit, then the CAMERA
+tests of its direct ER targets."""
 
 from knockseq.de import contrast_results, read_fit, write_de
 from knockseq.step import run_step
+from knockseq.verdict.direct import write_direct_targets
 
 
 def main(snakemake) -> None:
@@ -13,7 +15,11 @@ def main(snakemake) -> None:
         shrink=snakemake.params.de["shrink"],
         n_cpus=snakemake.threads,
     )
-    write_de(result, dict(snakemake.output.items()))
+    outputs = dict(snakemake.output.items())
+    write_de(result, outputs)
+    # The direct-target tests depend on these files and the sheet alone, so they rerun exactly
+    # when the DE does; a job of their own would cost each contrast another Python start-up.
+    write_direct_targets(outputs, snakemake.input.sheet)
 
 
 run_step(main, snakemake, log=snakemake.log[0])

@@ -18,6 +18,7 @@ from knockseq.plots.style import (
     OKABE_ITO,
     adjust_labels,
     contrast_groups,
+    log_scale,
     pyplot,
     write_figure,
 )
@@ -146,7 +147,7 @@ def ma_plot(de_table: pd.DataFrame, labels: pd.DataFrame, alpha: float, title: s
     values = _de_values(de_table, labels, alpha)
     values = values[values["baseMean"] > 0].reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(7, 6), layout="constrained")
-    ax.set_xscale("log")
+    log_scale(ax, "x")
     ax.axhline(0, color="0.7", linewidth=0.8, zorder=0)
     _labelled_scatter(ax, values, "baseMean", "log2FoldChange", alpha)
     ax.set_xlabel("mean of normalised counts (baseMean)", fontsize=FONT_SIZE)
@@ -225,7 +226,7 @@ def target_counts(
                 ax.hlines(points.mean(), i - 0.25, i + 0.25, color="black", linewidth=1.5)
         ax.set_xticks(range(len(levels)), levels, fontsize=FONT_SIZE - 1, rotation=20)
         ax.set_xlim(-0.6, len(levels) - 0.4)
-        ax.set_yscale("log")
+        log_scale(ax, "y")
         ax.set_title(name, fontsize=FONT_SIZE)
     axes[0, 0].set_ylabel("normalised count (log scale)", fontsize=FONT_SIZE)
     fig.suptitle(title, fontsize=FONT_SIZE + 1)

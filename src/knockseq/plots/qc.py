@@ -15,6 +15,7 @@ from knockseq.plots.style import (
     PCA_TOP_GENES,
     adjust_labels,
     level_colours,
+    log_scale,
     pyplot,
     write_figure,
 )
@@ -245,8 +246,8 @@ def dispersion_estimates(var: pd.DataFrame, gene_names: pd.Series, title: str):
     low = genewise < floor
     outlier = values["outlier"].to_numpy()
     fig, ax = plt.subplots(figsize=(7, 5.5), layout="constrained")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    log_scale(ax, "x")
+    log_scale(ax, "y")
     raster = len(values) > 5000
     ax.scatter(
         x[~low],

@@ -20,7 +20,9 @@ Across the contrasts of a run the verdict adjusts the direct-target p-values (BH
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from os import PathLike
 from typing import Any
 
 import numpy as np
@@ -31,6 +33,7 @@ from knockseq.camera import camera
 from knockseq.design import sample_design
 from knockseq.enrichment import gene_level, one_id_per_symbol
 from knockseq.genesets import ER_CORE_SET, er_core_genes
+from knockseq.io import read_table, write_json
 from knockseq.multitest import p_adjust_bh
 
 #: The gene whose own mRNA is reported beside the targets, and which must be expressed.
@@ -44,6 +47,31 @@ ER_MARKERS = ("GREB1", "PGR", "TFF1")
 MIN_DIRECT_GENES = 5
 #: Coverage of the direct targets' interval.
 LEVEL = 0.95
+
+
+def write_direct_targets(paths: Mapping[str, str | PathLike], sheet: str | PathLike) -> None:
+    """Write :func:`direct_target_evidence` of a contrast from its DE files, as written.
+
+    Parameters
+    ----------
+    paths : mapping
+        ``table``, ``normalized_counts`` and ``metadata`` (``results/de/{contrast}.tsv``,
+        ``.normalized_counts.tsv``, ``.json``), read; ``direct_targets``
+        (``results/direct_targets/{contrast}.json``), written.
+    sheet : str or PathLike
+        The sample sheet.
+    """
+    from knockseq.config import read_sample_sheet
+
+    with open(paths["metadata"]) as handle:
+        de_settings = json.load(handle)
+    evidence = direct_target_evidence(
+        read_table(paths["table"]),
+        read_table(paths["normalized_counts"]),
+        read_sample_sheet(sheet, counts_table=True),
+        de_settings,
+    )
+    write_json(evidence, paths["direct_targets"])
 
 
 def direct_target_evidence(
