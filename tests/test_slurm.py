@@ -144,13 +144,13 @@ def test_example_on_slurm_equals_local_run(slurm, tmp_path):
     assert {job: record[job]["JobState"] for job in jobs} == {job: "COMPLETED" for job in jobs}
     # The fit's memory, time and cores came from knockseq.resources (6 samples x 506 genes; the
     # example's compat r and batched engine use one core). A contrast's group asks for the larger
-    # cores and memory of its two jobs (gsea's 2 threads, de's 8000 MB) and their summed time.
+    # cores and memory of its two jobs (one core each, de's 8000 MB) and their summed time.
     fit_job = next(job for job, rule in jobs.items() if rule == "fit")
     assert record[fit_job]["TimeLimit"] == str(FIT.runtime(6, 506)) == "10"
     assert f"mem={FIT.mem_mb(6, 506)}M" in record[fit_job]["Tres"]
     assert "cpu=1," in record[fit_job]["Tres"] and de_threads("r", "batched") == 1
     for job in (job for job, rule in jobs.items() if rule == "contrast"):
-        assert "cpu=2," in record[job]["Tres"] and "mem=8000M" in record[job]["Tres"]
+        assert "cpu=1," in record[job]["Tres"] and "mem=8000M" in record[job]["Tres"]
         assert record[job]["TimeLimit"] == "180"
 
 

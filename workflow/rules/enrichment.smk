@@ -32,7 +32,10 @@ rule gsea:
     priority: VERDICT_PRIORITY
     conda:
         "../../envs/knockseq.yaml"
-    threads: 2
+    # One core: gseapy's multilevel GSEA of the hallmark sets takes 0.84 s on airway with 1
+    # thread or 2, and a 2-core job waits until both cores are free, which held the verdict's
+    # chain back 4 s on airway. Large collections: --set-threads gsea=N.
+    threads: 1
     resources:
         **job_resources(config["resources"], "gsea", mem_mb=4000, runtime=60),
     params:
