@@ -324,6 +324,35 @@ def _timed_run(command: list[str]) -> float:
     return time.perf_counter() - start
 
 
+#: The line a job's log ends with when its step succeeds (knockseq.step.run_step).
+STEP_DONE = re.compile(r"step done in ([0-9.]+) s")
+
+
+def workflow_command(project: Path, configfile: Path, cores: int, *extra: str) -> list[str]:
+    """``python -m snakemake`` with this checkout's Snakefile, quiet, in ``project``."""
+    return [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(project),
+        "--configfile",
+        str(configfile),
+        "--cores",
+        str(cores),
+        "--quiet",
+        *extra,
+    ]
+
+
+def step_seconds(log: Path) -> float | None:
+    """Seconds of a job's own library call, from its log's ``step done in`` line (None without one)."""
+    found = STEP_DONE.findall(log.read_text())
+    return float(found[-1]) if found else None
+
+
 def pipeline_rows(work: Path) -> list[str]:
     """End to end on airway through the workflow, its bare library calls, and a no-op rerun."""
     project = work / "pipeline"
@@ -346,30 +375,11 @@ def pipeline_rows(work: Path) -> list[str]:
             }
         )
     )
-    snakemake = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(project),
-        "--configfile",
-        str(project / "config/config.yaml"),
-        "--cores",
-        str(os.cpu_count()),
-        "--workflow-profile",
-        "none",
-        "--quiet",
-        "all",
-    ]
+    snakemake = workflow_command(
+        project, project / "config/config.yaml", os.cpu_count(), "--workflow-profile", "none", "all"
+    )
     whole, noop = (_timed_run(snakemake) for _ in range(2))
-    # every job's own library call, as its log's last line states it (knockseq.step.run_step)
-    steps = [
-        float(m)
-        for log in (project / "logs").rglob("*.log")
-        for m in re.findall(r"step done in ([\d.]+) s", log.read_text())
-    ]
+    steps = [seconds for log in (project / "logs").rglob("*.log") if (seconds := step_seconds(log)) is not None]
     bare = sum(steps)
     return [
         f"| airway end to end (workflow, every rule, {os.cpu_count()} cores) | {whole:.1f} |",

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import re
 import resource
 import shutil
 import subprocess
@@ -33,12 +32,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from compare_r import source_state  # noqa: E402
+from compare_r import source_state, step_seconds, workflow_command  # noqa: E402
 from screen import CONTROL, make_screen, sirna_name, target_name  # noqa: E402
 
 from knockseq.genesets import builtin_path, read_gmt  # noqa: E402
-
-STEP_DONE = re.compile(r"step done in ([0-9.]+) s")
 
 
 def symbols() -> list[str]:
@@ -86,24 +83,7 @@ def run(folder: Path) -> dict:
     """Run the workflow in ``folder``: wall, CPU, jobs and the jobs' own seconds per rule."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "--snakefile",
-            str(ROOT / "Snakefile"),
-            "--directory",
-            str(folder),
-            "--configfile",
-            str(folder / "config.yaml"),
-            "--cores",
-            "2",
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-    )
+    result = subprocess.run(workflow_command(folder, folder / "config.yaml", 2), capture_output=True, text=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
@@ -112,9 +92,9 @@ def run(folder: Path) -> dict:
     for log in (folder / "logs").rglob("*.log"):
         if "slurm" in log.parts:
             continue
-        found = STEP_DONE.findall(log.read_text())
-        if found:
-            steps[_rule_of(log, folder)].append(float(found[-1]))
+        seconds = step_seconds(log)
+        if seconds is not None:
+            steps[_rule_of(log, folder)].append(seconds)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"wall": wall, "cpu": cpu, "jobs": sum(len(v) for v in steps.values()), "steps": steps}
 

@@ -30,6 +30,7 @@ import pandas as pd
 from scipy.special import stdtrit
 
 from knockseq.camera import camera
+from knockseq.config import read_sample_sheet
 from knockseq.design import sample_design
 from knockseq.enrichment import gene_level, one_id_per_symbol
 from knockseq.genesets import ER_CORE_SET, er_core_genes
@@ -61,8 +62,6 @@ def write_direct_targets(paths: Mapping[str, str | PathLike], sheet: str | PathL
     sheet : str or PathLike
         The sample sheet.
     """
-    from knockseq.config import read_sample_sheet
-
     with open(paths["metadata"]) as handle:
         de_settings = json.load(handle)
     evidence = direct_target_evidence(
