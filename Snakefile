@@ -24,8 +24,6 @@ localrules:
     gene_sets,
     knockdown,
     targets,
-    ora,
-    verdict,
     summary,
     plots_contrast,
     plots_fit,

@@ -214,15 +214,16 @@ def test_a_contrast_added(reference, tmp_path):
         )
     )
     # Same samples, variable and reference: the fit on disk is reused; only the new contrast's
-    # jobs run, the check of every contrast's targets, both verdicts (the direct-target p-values
-    # are adjusted across the run's contrasts) and the pages that list every contrast.
+    # jobs run, the check of every contrast's targets, the dataset's one verdict job (the
+    # direct-target p-values are adjusted across the run's contrasts) and one ORA job, each
+    # writing both contrasts' files, and the pages that list every contrast.
     assert planned(workdir) == {
         "targets": 1,
         "de": 1,
         "knockdown": 1,
         "gsea": 1,
         "ora": 1,
-        "verdict": 2,
+        "verdict": 1,
         "plots_contrast": 1,
         "summary": 1,
         "verdict_page": 1,

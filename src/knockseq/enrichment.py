@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from knockseq.errors import InputError
-from knockseq.genesets import GeneSetCollection
+from knockseq.genesets import GeneSetCollection, read_gene_sets
+from knockseq.io import read_table, write_tsv
 
 if TYPE_CHECKING:
     from gseapy.gse import GSEASummary
@@ -307,7 +308,7 @@ def run_ora(
         first). Sets outside the size limits have NA statistics. Sorted by direction, pvalue,
         gene_set, collection.
     """
-    from scipy import stats  # here, not at the top: every job importing this module would pay 0.6 s
+    from scipy import stats  # here, not at the top: the gsea jobs importing this module would pay 0.6 s
 
     genes = gene_level(de_table)
     background = genes[genes["padj"].notna()]
@@ -353,6 +354,35 @@ def run_ora(
     return table.sort_values(
         ["direction", "pvalue", "gene_set", "collection"], na_position="last", kind="mergesort"
     ).reset_index(drop=True)
+
+
+def write_ora_tables(
+    tables: Mapping[str, str | os.PathLike],
+    gmt: str | os.PathLike,
+    provenance: str | os.PathLike,
+    *,
+    alpha: float,
+    min_abs_lfc: float,
+    min_size: int,
+    max_size: int,
+) -> None:
+    """:func:`run_ora` of each DE table of one dataset against its gene sets, each table written.
+
+    Parameters
+    ----------
+    tables : mapping
+        ``results/de/{contrast}.tsv`` -> ``results/ora/{contrast}.tsv``.
+    gmt, provenance : str or PathLike
+        The dataset's ``results/gene_sets/gene_sets.gmt`` and ``provenance.json``.
+    alpha, min_abs_lfc, min_size, max_size
+        As :func:`run_ora`.
+    """
+    gene_sets = read_gene_sets(gmt, provenance)
+    for de_path, ora_path in tables.items():
+        table = run_ora(
+            read_table(de_path), gene_sets, alpha=alpha, min_abs_lfc=min_abs_lfc, min_size=min_size, max_size=max_size
+        )
+        write_tsv(table, ora_path)
 
 
 def _collections(gene_sets: GeneSetCollection | Mapping[str, list[str]]) -> dict[str, dict[str, list[str]]]:

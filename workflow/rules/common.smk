@@ -157,6 +157,48 @@ def contrast_outputs(step):
     ]
 
 
+def dataset_rule(step, ds):
+    """The name of a per-dataset step's job: STEP, or STEP_NAME over datasets."""
+    return f"{step}_{ds.name}" if ds.name else step
+
+
+def ora_tables(ds):
+    """DE table -> ORA table of each contrast of dataset ``ds``."""
+    return {f"{ds.results}de/{c}.tsv": f"{ds.results}ora/{c}.tsv" for c in ds.contrasts}
+
+
+def ora_settings(ds):
+    """Keyword arguments of :func:`knockseq.enrichment.write_ora_tables` from ``ds``'s config."""
+    ora, gsea = ds.config["ora"], ds.config["gsea"]
+    return {
+        "alpha": ora["padj"],
+        "min_abs_lfc": ora["min_abs_lfc"],
+        "min_size": gsea["min_size"],
+        "max_size": gsea["max_size"],
+    }
+
+
+#: A contrast's files its verdict reads, by :func:`knockseq.verdict.write_dataset_verdicts`'s key.
+VERDICT_EVIDENCE = {
+    "gsea": "gsea/{contrast}.tsv",
+    "knockdown": "knockdown/{contrast}.json",
+    "table": "de/{contrast}.tsv",
+    "metadata": "de/{contrast}.json",
+    "direct": "direct_targets/{contrast}.json",
+}
+
+
+def verdict_paths(ds):
+    """Contrast -> its evidence files and its verdict (``verdict``), of dataset ``ds``."""
+    return {
+        c: {
+            **{key: ds.results + path.format(contrast=c) for key, path in VERDICT_EVIDENCE.items()},
+            "verdict": f"{ds.results}verdict/{c}.json",
+        }
+        for c in ds.contrasts
+    }
+
+
 def dataset_outputs(ds):
     """Final outputs of every contrast and fit of one dataset."""
     outputs = [

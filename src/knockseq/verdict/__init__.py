@@ -22,6 +22,7 @@ Modules: :mod:`~knockseq.verdict.rule` (the decision), :mod:`~knockseq.verdict.d
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 from collections.abc import Mapping
@@ -30,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from knockseq.io import write_json
+from knockseq.io import read_table, write_json
 from knockseq.verdict.direct import ESR1, adjust_across_contrasts, direct_target_evidence, er_program
 from knockseq.verdict.evidence import (
     EARLY,
@@ -60,6 +61,7 @@ __all__ = [
     "decide",
     "direct_target_evidence",
     "summary_line",
+    "write_dataset_verdicts",
     "write_verdict",
 ]
 
@@ -173,6 +175,52 @@ def decide(
     result["sentence"] = plain_sentence(result)
     result["summary"] = summary_line(result)
     return result
+
+
+def write_dataset_verdicts(
+    contrasts: Mapping[str, Mapping[str, str | os.PathLike]],
+    provenance: str | os.PathLike,
+    thresholds: Mapping[str, float],
+) -> None:
+    """Decide and write the verdict of every contrast of one dataset.
+
+    The direct-target p-values of the dataset's contrasts are adjusted together
+    (:func:`~knockseq.verdict.direct.adjust_across_contrasts`), so one contrast's verdict reads
+    every contrast's direct-target file.
+
+    Parameters
+    ----------
+    contrasts : mapping
+        Contrast name -> paths of its inputs ``gsea`` (``results/gsea/{contrast}.tsv``),
+        ``knockdown``, ``table`` and ``metadata`` (``results/de/{contrast}.json``), ``direct``
+        (``results/direct_targets/{contrast}.json``), and of its output ``verdict``.
+    provenance : str or PathLike
+        The dataset's ``results/gene_sets/provenance.json``.
+    thresholds : mapping
+        The dataset's ``verdict:`` section (:data:`THRESHOLD_KEYS`).
+    """
+    direct = {name: _read_json(paths["direct"]) for name, paths in contrasts.items()}
+    fdr = adjust_across_contrasts(direct)
+    n_adjusted = sum(value is not None for value in fdr.values())
+    sets = _read_json(provenance)
+    for name, paths in contrasts.items():
+        verdict = decide(
+            read_table(paths["gsea"]),
+            _read_json(paths["knockdown"]),
+            read_table(paths["table"]),
+            sets,
+            direct[name],
+            direct_fdr=fdr[name],
+            n_adjusted=n_adjusted,
+            thresholds=thresholds,
+            de_settings=_read_json(paths["metadata"]),
+        )
+        write_verdict(verdict, paths["verdict"])
+
+
+def _read_json(path: str | os.PathLike) -> Any:
+    with open(path) as handle:
+        return json.load(handle)
 
 
 def write_verdict(verdict: dict[str, Any], path: str | os.PathLike) -> None:
