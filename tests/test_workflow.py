@@ -80,6 +80,14 @@ def test_example_writes_every_output(example_run):
     assert counts.set_index("gene_id")["control_1"].sum() == control_1[~control_1.index.str.startswith("__")].sum()
     for path in ("de/knockdown_vs_control.tsv", "gsea/knockdown_vs_control.tsv", "ora/knockdown_vs_control.tsv"):
         assert (workdir / "results" / path).stat().st_size > 0
+    # One ORA job per dataset; its log names each contrast's DE table and its gene lists' sizes.
+    ora = pd.read_csv(workdir / "results/ora/knockdown_vs_control.tsv", sep="\t")
+    size = ora.groupby("direction")["n_significant"].first()
+    assert size["down"] > 0 and size["up"] > 0
+    assert (
+        f"results/de/knockdown_vs_control.tsv: ORA of {size['down']} down- and {size['up']} up-regulated genes\n"
+        in (workdir / "logs/ora.log").read_text()
+    )
     for mode in ("blind", "design"):
         vst = pd.read_csv(workdir / f"results/qc/vst_{mode}.tsv", sep="\t")
         assert list(vst.columns) == list(counts.columns) and len(vst) == 506
@@ -105,6 +113,8 @@ def test_example_knockdown_and_verdict(example_run):
     # The one-line summary, printed at the end of the run, names both hallmark sets' results.
     line = next(line for line in (run.stdout + run.stderr).splitlines() if line.startswith("knockdown_vs_control:"))
     assert line == verdict["summary"]
+    # One job decides every contrast of the dataset; its log has each contrast's line.
+    assert f"knockseq INFO: {line}\n" in (workdir / "logs/verdict.log").read_text()
     assert line.startswith("knockdown_vs_control: ER targets SUPPRESSED [strong] (EARLY NES -")
     assert "; LATE NES -" in line and "; direct ER targets down, CAMERA FDR " in line
 

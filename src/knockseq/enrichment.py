@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import importlib.machinery
 import importlib.util
+import logging
 import os
 from collections.abc import Mapping
 from types import ModuleType
@@ -27,6 +28,8 @@ import pandas as pd
 from knockseq.errors import InputError
 from knockseq.genesets import GeneSetCollection, read_gene_sets
 from knockseq.io import read_table, write_tsv
+
+_LOG = logging.getLogger("knockseq")
 
 if TYPE_CHECKING:
     from gseapy.gse import GSEASummary
@@ -383,6 +386,13 @@ def write_ora_tables(
             read_table(de_path), gene_sets, alpha=alpha, min_abs_lfc=min_abs_lfc, min_size=min_size, max_size=max_size
         )
         write_tsv(table, ora_path)
+        significant = table.drop_duplicates("direction").set_index("direction")["n_significant"]
+        _LOG.info(
+            "%s: ORA of %d down- and %d up-regulated genes",
+            de_path,
+            significant.get("down", 0),
+            significant.get("up", 0),
+        )
 
 
 def _collections(gene_sets: GeneSetCollection | Mapping[str, list[str]]) -> dict[str, dict[str, list[str]]]:

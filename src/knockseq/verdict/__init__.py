@@ -23,6 +23,7 @@ Modules: :mod:`~knockseq.verdict.rule` (the decision), :mod:`~knockseq.verdict.d
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 from collections.abc import Mapping
@@ -67,6 +68,8 @@ __all__ = [
 
 #: The config's ``verdict:`` keys the decision reads (their defaults live in the schema).
 THRESHOLD_KEYS = ("fdr", "global_shift_share", "min_esr1_cpm", "min_marker_cpm", "min_effect")
+
+_LOG = logging.getLogger("knockseq")
 
 _SOFTWARE = ("knockseq", "pydeseq2", "gseapy", "pandas", "numpy", "scipy")
 
@@ -216,6 +219,8 @@ def write_dataset_verdicts(
             de_settings=_read_json(paths["metadata"]),
         )
         write_verdict(verdict, paths["verdict"])
+        # One job decides every contrast: its log names each, so a failure follows the last one done.
+        _LOG.info("%s", verdict["summary"])
 
 
 def _read_json(path: str | os.PathLike) -> Any:
