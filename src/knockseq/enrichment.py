@@ -311,7 +311,7 @@ def run_ora(
         first). Sets outside the size limits have NA statistics. Sorted by direction, pvalue,
         gene_set, collection.
     """
-    from scipy import stats  # here, not at the top: the gsea jobs importing this module would pay 0.6 s
+    from scipy import stats  # here, not at the top: every job importing this module would pay 0.6 s
 
     genes = gene_level(de_table)
     background = genes[genes["padj"].notna()]

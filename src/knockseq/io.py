@@ -159,6 +159,12 @@ def _floats_as_text(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def read_json(path: str | os.PathLike) -> Any:
+    """A JSON file the workflow wrote (:func:`write_json`), as Python objects."""
+    with open(path) as handle:
+        return json.load(handle)
+
+
 def write_json(obj: Any, path: str | os.PathLike) -> None:
     """Write ``obj`` as indented, key-sorted JSON atomically (NaN becomes ``null``)."""
     text = json.dumps(_clean(obj), indent=2, sort_keys=True, allow_nan=False) + "\n"

@@ -45,7 +45,7 @@ rule gsea:
 
 
 # One ORA job per dataset: a leaf that nothing else reads, seconds of work for a whole screen
-# (0.3 s per contrast after a 0.6 s import of scipy.stats). A job per contrast would spend more
+# (about 0.2 s per contrast after a 0.6 s import of scipy.stats). A job per contrast would spend more
 # on Python start-ups than on the tests; the price is that any contrast's new DE table reruns the
 # dataset's ORA. A loop, not a {dataset} wildcard: each dataset has its own number of outputs.
 for _ds in DATASETS.values():

@@ -22,7 +22,6 @@ Modules: :mod:`~knockseq.verdict.rule` (the decision), :mod:`~knockseq.verdict.d
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import platform
@@ -32,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from knockseq.io import read_table, write_json
+from knockseq.io import read_json, read_table, write_json
 from knockseq.verdict.direct import ESR1, adjust_across_contrasts, direct_target_evidence, er_program
 from knockseq.verdict.evidence import (
     EARLY,
@@ -202,30 +201,25 @@ def write_dataset_verdicts(
     thresholds : mapping
         The dataset's ``verdict:`` section (:data:`THRESHOLD_KEYS`).
     """
-    direct = {name: _read_json(paths["direct"]) for name, paths in contrasts.items()}
+    direct = {name: read_json(paths["direct"]) for name, paths in contrasts.items()}
     fdr = adjust_across_contrasts(direct)
     n_adjusted = sum(value is not None for value in fdr.values())
-    sets = _read_json(provenance)
+    sets = read_json(provenance)
     for name, paths in contrasts.items():
         verdict = decide(
             read_table(paths["gsea"]),
-            _read_json(paths["knockdown"]),
+            read_json(paths["knockdown"]),
             read_table(paths["table"]),
             sets,
             direct[name],
             direct_fdr=fdr[name],
             n_adjusted=n_adjusted,
             thresholds=thresholds,
-            de_settings=_read_json(paths["metadata"]),
+            de_settings=read_json(paths["metadata"]),
         )
         write_verdict(verdict, paths["verdict"])
         # One job decides every contrast: its log names each, so a failure follows the last one done.
         _LOG.info("%s", verdict["summary"])
-
-
-def _read_json(path: str | os.PathLike) -> Any:
-    with open(path) as handle:
-        return json.load(handle)
 
 
 def write_verdict(verdict: dict[str, Any], path: str | os.PathLike) -> None:

@@ -20,7 +20,6 @@ Across the contrasts of a run the verdict adjusts the direct-target p-values (BH
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from os import PathLike
 from typing import Any
@@ -34,7 +33,7 @@ from knockseq.config import read_sample_sheet
 from knockseq.design import sample_design
 from knockseq.enrichment import gene_level, one_id_per_symbol
 from knockseq.genesets import ER_CORE_SET, er_core_genes
-from knockseq.io import read_table, write_json
+from knockseq.io import read_json, read_table, write_json
 from knockseq.multitest import p_adjust_bh
 
 #: The gene whose own mRNA is reported beside the targets, and which must be expressed.
@@ -62,13 +61,11 @@ def write_direct_targets(paths: Mapping[str, str | PathLike], sheet: str | PathL
     sheet : str or PathLike
         The sample sheet.
     """
-    with open(paths["metadata"]) as handle:
-        de_settings = json.load(handle)
     evidence = direct_target_evidence(
         read_table(paths["table"]),
         read_table(paths["normalized_counts"]),
         read_sample_sheet(sheet, counts_table=True),
-        de_settings,
+        read_json(paths["metadata"]),
     )
     write_json(evidence, paths["direct_targets"])
 
