@@ -10,20 +10,26 @@ from __future__ import annotations
 import json
 import re
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from screen import CONTROL, make_screen, sirna_name
+from conftest import PROJECT
+from screen import CONTROL, make_screen, sirna_name, target_name
 from test_workflow import planned, snakemake
 
-from knockseq.de import contrast_results, fit_design, read_fit, run_contrast, write_fit
+from knockseq.config import config_defaults
+from knockseq.de import contrast_results, fit_design, read_fit, run_contrast, write_de, write_fit
 from knockseq.de.backend import select_backend
 from knockseq.engine import shrink
 from knockseq.engine.trend import PARAMETRIC_FIT_FAILED
 from knockseq.fits import FitSpec, fit_groups, fit_spec
-from knockseq.io import write_tsv
+from knockseq.genesets import er_core_genes
+from knockseq.io import read_json, read_table, write_tsv
+from knockseq.knockdown import assess_knockdown
+from knockseq.verdict.direct import direct_target_evidence, write_direct_targets
 
 DE = {"compat": "r", "engine": "batched", "min_count": 10, "cooks": True}
 #: The screen simulated; with it the ten targets' log2FC are -2.20 to -1.90 (seed 0: -2.16 to -1.66).
@@ -33,6 +39,7 @@ CONTRASTS = [
     for k in range(10)
 ]
 NAMES = [c["name"] for c in CONTRASTS]
+KNOCKDOWN = config_defaults(PROJECT / "workflow/schemas/config.schema.yaml")["knockdown"]
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +123,42 @@ def test_a_shared_fit_gives_the_same_results_as_a_fit_of_its_own(screen, shared_
     assert alone.metadata["fit"] == {"id": shared_fit.fit_id}
     assert {**shared.metadata, "fit": None} == {**alone.metadata, "fit": None}
     assert shared.table["log2FoldChange_shrunk"].notna().sum() == alone.metadata["n_genes_fitted"]
+
+
+def test_a_contrast_writes_its_own_samples_normalized_counts_and_tests_direct_targets_on_the_fit(
+    screen, shared_fit, tmp_path
+):
+    counts, sheet = screen
+    contrast = {**CONTRASTS[2], "targets": [target_name(2)]}
+    result = contrast_results(shared_fit, contrast, alpha=0.1, shrink=False)
+    paths = {key: tmp_path / key for key in ("table", "normalized_counts", "size_factors", "metadata")}
+    write_de(result, paths)
+    written = read_table(paths["normalized_counts"])
+    own = sheet.loc[sheet["sirna_target"].isin([CONTROL, sirna_name(2)]), "sample"].tolist()
+    assert len(own) == 6 and list(written.columns) == ["gene_id", "gene_name", *own]
+    np.testing.assert_allclose(written[own], result.normalized_counts[own], rtol=1e-9)
+    # the knockdown check reads the file: the target's counts are the contrast's six samples'
+    report = assess_knockdown(result.table, written, sheet, contrast, contrast["targets"], KNOCKDOWN)
+    assert list(report["targets"][0]["normalized_counts"]) == own
+    # the direct-target test estimates the inter-gene correlation from all 33 samples' residuals
+    # (untargeted genes renamed as the ER core genes give it a set to test)
+    names = dict(zip(counts["gene_id"][10:24], er_core_genes(), strict=True))
+    result = replace(
+        result,
+        table=result.table.assign(gene_name=result.table["gene_id"].map(names).fillna(result.table["gene_name"])),
+        normalized_counts=result.normalized_counts.assign(
+            gene_name=result.normalized_counts["gene_id"].map(names).fillna(result.normalized_counts["gene_name"])
+        ),
+    )
+    write_direct_targets(result, shared_fit.sheet, tmp_path / "direct.json")
+    direct = read_json(tmp_path / "direct.json")
+    expected = direct_target_evidence(result.table, result.normalized_counts, sheet, result.metadata)
+    assert direct["status"] == expected["status"] == "tested"
+    assert direct["camera"]["correlation"] == pytest.approx(expected["camera"]["correlation"], rel=1e-12)
+    narrow = direct_target_evidence(
+        result.table, result.normalized_counts[["gene_id", "gene_name", *own]], sheet, result.metadata
+    )
+    assert narrow["camera"]["correlation"] != pytest.approx(expected["camera"]["correlation"], rel=1e-3)
 
 
 def test_the_shrinkage_proves_most_genes_single_mode_from_the_fits_mle(shared_fit, monkeypatch):

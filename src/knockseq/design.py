@@ -92,6 +92,12 @@ class Design:
         """Number of samples per level of the tested variable, indexed by level."""
         return self.metadata[self.variable].value_counts(sort=False)
 
+    def compared(self) -> list[str]:
+        """Samples of the test and reference levels, in sheet order: the contrast's own samples
+        (a fit shared by a screen's contrasts holds every siRNA's)."""
+        levels = self.metadata[self.variable].astype(str)
+        return [s for s in self.samples if levels[s] in (self.test, self.reference)]
+
 
 def build_design(
     samples: pd.DataFrame,

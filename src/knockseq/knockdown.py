@@ -77,7 +77,7 @@ def assess_knockdown(
         log2FoldChange, pvalue, padj; one row per gene.
     normalized_counts : pandas.DataFrame
         ``results/de/{contrast}.normalized_counts.tsv``: gene_id, gene_name, then one column per
-        sample used by the contrast.
+        sample of the contrast (columns of other samples are ignored).
     samples : pandas.DataFrame
         The sample sheet.
     contrast : mapping

@@ -27,7 +27,6 @@ rule fit:
 rule de:
     input:
         fit=fit_path,
-        sheet=sheet_path,
     output:
         table=report(results("de/{contrast}.tsv"), caption="../report/de.rst", category="Differential expression"),
         normalized_counts=results("de/{contrast}.normalized_counts.tsv"),

@@ -17,9 +17,9 @@ def main(snakemake) -> None:
     )
     outputs = dict(snakemake.output.items())
     write_de(result, outputs)
-    # The direct-target tests depend on these files and the sheet alone, so they rerun exactly
-    # when the DE does; a job of their own would cost each contrast another Python start-up.
-    write_direct_targets(outputs, snakemake.input.sheet)
+    # The direct-target tests depend on this result and the fit's sheet alone, so they rerun
+    # exactly when the DE does; a job of their own would cost each contrast another start-up.
+    write_direct_targets(result, fit.sheet, outputs["direct_targets"])
 
 
 run_step(main, snakemake, log=snakemake.log[0])

@@ -40,8 +40,14 @@ def write_de(result: DEResult, paths: Mapping[str, str | PathLike]) -> None:
     paths : mapping
         ``table``, ``normalized_counts``, ``size_factors``, ``metadata`` -> path (a Snakemake
         rule's outputs).
+
+    Notes
+    -----
+    The normalised counts written are the contrast's own samples' (:meth:`~knockseq.design.Design.compared`): the
+    knockdown check and the figures read no others, and a screen's contrasts, which share a fit of
+    every sample, would otherwise each write the whole matrix (33 samples x 20,000 genes, 8 MB).
     """
     write_tsv(result.table, paths["table"])
-    write_tsv(result.normalized_counts, paths["normalized_counts"])
+    write_tsv(result.normalized_counts[["gene_id", "gene_name", *result.design.compared()]], paths["normalized_counts"])
     write_tsv(result.size_factors.rename_axis("sample").reset_index(), paths["size_factors"])
     write_json(result.metadata, paths["metadata"])

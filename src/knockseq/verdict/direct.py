@@ -22,19 +22,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from os import PathLike
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
 from knockseq.camera import camera
-from knockseq.config import read_sample_sheet
 from knockseq.design import sample_design
 from knockseq.enrichment import gene_level, one_id_per_symbol
 from knockseq.genesets import ER_CORE_SET, er_core_genes
-from knockseq.io import read_json, read_table, write_json
+from knockseq.io import write_json
 from knockseq.multitest import p_adjust_bh
+
+if TYPE_CHECKING:
+    from knockseq.de import DEResult
 
 #: The gene whose own mRNA is reported beside the targets, and which must be expressed.
 ESR1 = "ESR1"
@@ -49,25 +51,21 @@ MIN_DIRECT_GENES = 5
 LEVEL = 0.95
 
 
-def write_direct_targets(paths: Mapping[str, str | PathLike], sheet: str | PathLike) -> None:
-    """Write :func:`direct_target_evidence` of a contrast from its DE files, as written.
+def write_direct_targets(result: DEResult, samples: pd.DataFrame, path: str | PathLike) -> None:
+    """Write :func:`direct_target_evidence` of a contrast's DE result as JSON, atomically.
 
     Parameters
     ----------
-    paths : mapping
-        ``table``, ``normalized_counts`` and ``metadata`` (``results/de/{contrast}.tsv``,
-        ``.normalized_counts.tsv``, ``.json``), read; ``direct_targets``
-        (``results/direct_targets/{contrast}.json``), written.
-    sheet : str or PathLike
-        The sample sheet.
+    result : knockseq.de.DEResult
+        The contrast's results, with the normalised counts of every sample of its fit (their
+        residuals estimate the inter-gene correlation).
+    samples : pandas.DataFrame
+        The sample sheet indexed by sample, as a fit holds it (``FitResult.sheet``).
+    path : str or PathLike
+        ``results/direct_targets/{contrast}.json``.
     """
-    evidence = direct_target_evidence(
-        read_table(paths["table"]),
-        read_table(paths["normalized_counts"]),
-        read_sample_sheet(sheet, counts_table=True),
-        read_json(paths["metadata"]),
-    )
-    write_json(evidence, paths["direct_targets"])
+    evidence = direct_target_evidence(result.table, result.normalized_counts, samples.reset_index(), result.metadata)
+    write_json(evidence, path)
 
 
 def direct_target_evidence(
