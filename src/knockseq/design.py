@@ -93,8 +93,8 @@ class Design:
         return self.metadata[self.variable].value_counts(sort=False)
 
     def compared(self) -> list[str]:
-        """Samples of the test and reference levels, in sheet order: the contrast's own samples
-        (a fit shared by a screen's contrasts holds every siRNA's)."""
+        """Samples (n_compared) of the test and reference levels, in sheet order: the contrast's
+        own samples (a fit shared by a screen's contrasts holds every siRNA's)."""
         levels = self.metadata[self.variable].astype(str)
         return [s for s in self.samples if levels[s] in (self.test, self.reference)]
 

@@ -43,9 +43,10 @@ def write_de(result: DEResult, paths: Mapping[str, str | PathLike]) -> None:
 
     Notes
     -----
-    The normalised counts written are the contrast's own samples' (:meth:`~knockseq.design.Design.compared`): the
-    knockdown check and the figures read no others, and a screen's contrasts, which share a fit of
-    every sample, would otherwise each write the whole matrix (33 samples x 20,000 genes, 8 MB).
+    The normalised counts written are those of the contrast's own samples
+    (:meth:`~knockseq.design.Design.compared`): the knockdown check and the figures read no
+    others, and a screen's contrasts, which share a fit of every sample, would otherwise each write
+    the whole matrix (33 samples x 20,000 genes, 8 MB).
     """
     write_tsv(result.table, paths["table"])
     write_tsv(result.normalized_counts[["gene_id", "gene_name", *result.design.compared()]], paths["normalized_counts"])
