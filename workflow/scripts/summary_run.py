@@ -1,19 +1,16 @@
 """Rule summary_run: the summary across every dataset of the run, the compared groups pooled, and
 the report's first page."""
 
-import json
 from pathlib import Path
 
+from knockseq.io import read_json
 from knockseq.report import write_verdict_page
 from knockseq.step import run_step
 from knockseq.summary import write_summary
 
 
 def main(snakemake) -> None:
-    verdicts = []
-    for path in snakemake.input.verdicts:
-        with open(path) as handle:
-            verdicts.append(json.load(handle))
+    verdicts = [read_json(path) for path in snakemake.input.verdicts]
     groups = {name: [tuple(member) for member in members] for name, members in snakemake.params.groups.items()}
     datasets = list(snakemake.params.datasets)
     write_summary(verdicts, Path(snakemake.output.table).parent, datasets=datasets, groups=groups)
