@@ -8,10 +8,12 @@ other names, which costs the workflow what 50 distinct siRNAs would (one fit, 50
 per-contrast job). Each size runs from an empty folder with ``snakemake --cores 2`` (all outputs:
 plots and summary included), timed from outside: wall clock, and user + system CPU of Snakemake
 and every job it started. The jobs' own ``step done in`` lines are summed per rule to show where
-the time goes.
+the time goes. ``--no-contrast-figures`` runs the screen with ``plots: {contrasts: false}`` (every
+table, verdict and summary figure, no per-contrast figures) and writes
+``bench/results/screen_workflow_no_contrast_figures.md``.
 
 Usage: ``.venv/bin/python bench/screen_workflow.py [--contrasts 1 10 50] [--genes 20000]
-[--out bench/results/screen_workflow.md]``
+[--no-contrast-figures] [--out FILE]``
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def symbols() -> list[str]:
     return names
 
 
-def write_project(folder: Path, n_contrasts: int, n_genes: int) -> None:
+def write_project(folder: Path, n_contrasts: int, n_genes: int, contrast_figures: bool = True) -> None:
     """Counts, sheet and config of the screen with ``n_contrasts`` contrasts in ``folder``."""
     counts, sheet = make_screen(n_genes=n_genes, seed=1)
     known = symbols()
@@ -75,6 +77,7 @@ def write_project(folder: Path, n_contrasts: int, n_genes: int) -> None:
         "annotation": "genes.tsv",
         "design": ["batch"],
         "contrasts": contrasts,
+        "plots": {"contrasts": contrast_figures},
     }
     (folder / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
 
@@ -118,12 +121,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contrasts", type=int, nargs="+", default=[1, 10, 50])
     parser.add_argument("--genes", type=int, default=20_000)
-    parser.add_argument("--out", type=Path, default=ROOT / "bench/results/screen_workflow.md")
+    parser.add_argument("--no-contrast-figures", dest="figures", action="store_false")
+    parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    out = args.out or ROOT / f"bench/results/screen_workflow{'' if args.figures else '_no_contrast_figures'}.md"
     rows = {}
     for n in args.contrasts:
         folder = Path(tempfile.mkdtemp(prefix=f"knockseq-screen-{n}-"))
-        write_project(folder, n, args.genes)
+        write_project(folder, n, args.genes, args.figures)
         rows[n] = run(folder)
         print(
             f"{n} contrasts: wall {rows[n]['wall']:.1f} s, CPU {rows[n]['cpu']:.1f} s, {rows[n]['jobs']} jobs",
@@ -135,7 +140,9 @@ def main() -> None:
         "# A screen through the whole workflow (`bench/screen_workflow.py`)",
         "",
         f"{source_state()}; {platform.processor() or platform.machine()}, `snakemake --cores 2`, "
-        f"33 samples x {args.genes:,} genes, `design: [batch]`, every output (plots, summary) from an empty folder.",
+        f"33 samples x {args.genes:,} genes, `design: [batch]`, "
+        + ("every output (plots, summary)" if args.figures else "`plots: {contrasts: false}` (no per-contrast figures)")
+        + " from an empty folder.",
         "",
         "| contrasts | wall | CPU (user + sys) | jobs | wall / one contrast's | wall per added contrast |",
         "|---|---|---|---|---|---|",
@@ -157,8 +164,8 @@ def main() -> None:
     for rule in rules:
         cells = [f"{sum(rows[n]['steps'].get(rule, [])):.1f} s ({len(rows[n]['steps'].get(rule, []))})" for n in rows]
         lines.append(f"| {rule} | " + " | ".join(cells) + " |")
-    args.out.write_text("\n".join(lines) + "\n")
-    print(args.out.read_text())
+    out.write_text("\n".join(lines) + "\n")
+    print(out.read_text())
 
 
 if __name__ == "__main__":

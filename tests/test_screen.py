@@ -238,7 +238,11 @@ def test_workflow_fits_a_screen_once_and_keeps_the_fit_when_a_contrast_is_added(
     (tmp_path / "screen.yaml").write_text(yaml.safe_dump(config))
     plan = planned(tmp_path, "--configfile", str(tmp_path / "screen.yaml"))
     # One verdict job decides every contrast (their direct-target p-values are adjusted together).
-    assert (plan["fit"], plan["de"], plan["verdict"]) == (1, 10, 1)
+    assert (plan["fit"], plan["de"], plan["verdict"], plan["plots_contrast"]) == (1, 10, 1, 10)
+    # Without per-contrast figures a screen still gets every table, verdict and summary figure.
+    (tmp_path / "no_figures.yaml").write_text(yaml.safe_dump({**config, "plots": {"contrasts": False}}))
+    lean = planned(tmp_path, "--configfile", str(tmp_path / "no_figures.yaml"))
+    assert lean == {rule: n for rule, n in plan.items() if rule != "plots_contrast"}
 
     fit_id = next(iter(fit_groups(CONTRASTS, sheet, ["batch"], DE)))
     snakemake(tmp_path, f"results/de/fits/{fit_id}.pkl", "--cores", "2", "--configfile", str(tmp_path / "screen.yaml"))

@@ -30,7 +30,7 @@ RUN_ONLY = ("datasets", "compare", "gene_sets_cache", "resources")
 #: Options of one dataset, never run-wide defaults when ``datasets:`` is set.
 DATASET_ONLY = ("samples", "counts", "contrasts")
 #: Sections a dataset merges option by option over the run-wide ones.
-MERGED = ("knockdown", "de", "gsea", "ora", "verdict")
+MERGED = ("knockdown", "de", "gsea", "ora", "verdict", "plots")
 #: Folders of ``results/`` that belong to the run, so no dataset may take their name.
 RESERVED = ("summary",)
 

@@ -215,20 +215,11 @@ def dataset_outputs(ds):
             "plots/verdicts.html",
         )
     ]
+    steps = ["de/{c}.tsv", "knockdown/{c}.json", "gsea/{c}.tsv", "ora/{c}.tsv", "verdict/{c}.json"]
+    if ds.config["plots"]["contrasts"]:
+        steps += [f"plots/{{c}}/{figure}.png" for figure in ("volcano", "gsea_curves", "er_leading_edge")]
     for contrast in ds.contrasts:
-        outputs += [
-            f"{ds.results}{step}".format(contrast=contrast)
-            for step in (
-                "de/{contrast}.tsv",
-                "knockdown/{contrast}.json",
-                "gsea/{contrast}.tsv",
-                "ora/{contrast}.tsv",
-                "verdict/{contrast}.json",
-                "plots/{contrast}/volcano.png",
-                "plots/{contrast}/gsea_curves.png",
-                "plots/{contrast}/er_leading_edge.png",
-            )
-        ]
+        outputs += [ds.results + step.format(c=contrast) for step in steps]
     outputs += [f"{ds.results}plots/fits/{fit}/dispersions.png" for fit in ds.fits]
     return outputs
 
