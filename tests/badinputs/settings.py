@@ -152,7 +152,7 @@ CASES = [
         _config(anotation=None),
         "config/config.yaml: unknown key `anotation`. Fix: rename it to `annotation`, the closest valid key "
         "(valid keys: annotation, compare, contrasts, counts, counts_from_abundance, datasets, de, design, format, "
-        "gene_sets, gene_sets_cache, gsea, knockdown, ora, resources, samples, strandedness, tx2gene, verdict).",
+        "gene_sets, gene_sets_cache, gsea, knockdown, ora, plots, resources, samples, strandedness, tx2gene, verdict).",
         "parse",
     ),
     Case(
