@@ -50,7 +50,8 @@ def symbols() -> list[str]:
 
 
 def write_project(folder: Path, n_contrasts: int, n_genes: int, contrast_figures: bool = True) -> None:
-    """Counts, sheet and config of the screen with ``n_contrasts`` contrasts in ``folder``."""
+    """Counts, sheet and config of the screen with ``n_contrasts`` contrasts in ``folder``; without
+    ``contrast_figures`` the config sets ``plots: {contrasts: false}``."""
     counts, sheet = make_screen(n_genes=n_genes, seed=1)
     known = symbols()
     # Genes 0-9 stay the siRNAs' targets; the next ones take real symbols.
